@@ -1,0 +1,1 @@
+"""Built-in zoo autoencoder plugin."""

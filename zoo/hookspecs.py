@@ -1,0 +1,111 @@
+"""The plugin contract: one hook per plugin kind, each handed a ``register`` callback.
+
+Every hook has the shape ``register_<kind>s(register)``. A plugin calls
+``register(name, factory, **meta)`` once per thing it provides. Names are unique across all loaded
+plugins within a kind. Factories are called by the engine with the keyword arguments listed below
+plus the options a recipe gives (``decoder: {name: dli, width: 32}`` calls the factory with
+``width=32``). A factory's own keyword parameters are its options: the engine reads them from the
+signature, type-checks recipe values against their annotations and rejects unknown ones, so give
+every option a type annotation and a default. Every kind accepts ``description="one line"`` as meta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("zoo")
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_encoders(register: Register) -> None:
+    """Register encoders: ``register(name, factory, **meta)``.
+
+    ``factory(*, in_channels: int, rngs: flax.nnx.Rngs, **options)`` returns an ``nnx.Module``
+    called as ``encoder(x, *, key=None) -> (code, skips)``: ``x`` is NHWC float32, ``code`` an
+    array, ``skips`` a tuple of arrays the matching decoder consumes. Randomness (dropout) happens
+    only when a PRNG ``key`` is given (training); ``key=None`` is deterministic inference.
+    """
+
+
+@hookspec
+def register_decoders(register: Register) -> None:
+    """Register decoders: ``register(name, factory, **meta)``.
+
+    ``factory(*, code, skips, out_channels: int, upscale: int, rngs: flax.nnx.Rngs, **options)``
+    receives the encoder's output shapes as ``jax.ShapeDtypeStruct`` (``code``) and a tuple of them
+    (``skips``), and returns an ``nnx.Module`` called as ``decoder(code, skips, *, key=None) -> y``
+    with ``y`` NHWC float32 of ``upscale`` times the encoder input's height and width and
+    ``out_channels`` channels. ``upscale`` is 1 when the model sees the upsampled image
+    (``model.input: upsampled``) and the recipe's scale when it sees the low-resolution image.
+    A decoder that cannot serve the given shapes raises ``ValueError`` saying why.
+    """
+
+
+@hookspec
+def register_degradations(register: Register) -> None:
+    """Register degradation models: ``register(name, factory, jittable=True, **meta)``.
+
+    ``factory(*, scale: int, **options)`` returns ``degrade(hr, key) -> lr``: ``hr`` NHWC float32
+    in [0, 1] with height and width divisible by ``scale``, ``key`` a ``jax.random`` key, ``lr``
+    NHWC float32 in [0, 1] of ``1/scale`` the size. The same key gives the same ``lr``. Meta
+    ``jittable=False`` declares a degradation that must run on the host (e.g. JPEG).
+    """
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register metrics: ``register(name, factory, higher_is_better=..., differentiable=...)``.
+
+    ``factory(**options)`` returns ``metric(pred, target) -> values``: both NHWC float32 in
+    [0, 1], ``values`` float32 of shape ``[N]``, one per image; pure ``jax.numpy``, jittable.
+    Both meta keys are required: ``higher_is_better`` (bool) orders results, and
+    ``differentiable`` (bool) says whether the metric may appear in a training ``loss``.
+    """
+
+
+@hookspec
+def register_upscalers(register: Register) -> None:
+    """Register classic upscalers: ``register(name, factory, **meta)``.
+
+    ``factory(**options)`` returns ``upscale(lr, scale) -> image``: ``lr`` NHWC float32 in [0, 1],
+    ``scale`` a Python int, ``image`` NHWC float32 of exactly ``scale`` times the height and width,
+    not clipped (callers clip). Jittable with ``scale`` static.
+    """
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register datasets of high-resolution images: ``register(name, factory, splits=(...))``.
+
+    ``factory(*, split: str, **options)`` returns a random-access sequence: ``len(ds)`` and
+    ``ds[i]`` -> ``numpy.ndarray`` uint8 of shape ``(H, W, 3)``, RGB. It may carry ``names``, a
+    sequence of per-image names for reports. Meta ``splits`` lists the valid split names.
+    Errors about the data name the offending file and say what to do.
+    """
+
+
+@hookspec
+def register_commands(register: Register) -> None:
+    """Register extra CLI commands: ``register(name, command)``.
+
+    ``command`` is a ``click.Command``; it appears as ``zoo <name>``. Names of built-in commands
+    (run, eval, upscale, plugins, recipes) are reserved.
+    """
+
+
+def hook_names() -> list[str]:
+    """The names of every hook in this contract, in declaration order."""
+    return [name for name, value in globals().items() if name.startswith("register_")
+            and callable(value)]
+
+
+def kind_of(hook_name: str) -> str:
+    """``register_metrics`` -> ``metrics``."""
+    return hook_name.removeprefix("register_")
+
+
