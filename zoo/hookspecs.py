@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
 import pluggy
 
 hookspec = pluggy.HookspecMarker("zoo")
@@ -100,12 +99,13 @@ def register_commands(register: Register) -> None:
 
 def hook_names() -> list[str]:
     """The names of every hook in this contract, in declaration order."""
-    return [name for name, value in globals().items() if name.startswith("register_")
-            and callable(value)]
+    return [
+        name
+        for name, value in globals().items()
+        if name.startswith("register_") and callable(value)
+    ]
 
 
 def kind_of(hook_name: str) -> str:
     """``register_metrics`` -> ``metrics``."""
     return hook_name.removeprefix("register_")
-
-

@@ -70,9 +70,7 @@ class Entry:
         }
 
     def accepts_any_option(self) -> bool:
-        return any(
-            p.kind is p.VAR_KEYWORD for p in _signature(self.factory).parameters.values()
-        )
+        return any(p.kind is p.VAR_KEYWORD for p in _signature(self.factory).parameters.values())
 
     def validate_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Type-check recipe options against the factory's annotations; unknown ones are errors.
@@ -198,8 +196,13 @@ class Registry:
             )
         return table[name]
 
-    def build(self, kind: str, name: str, options: Mapping[str, Any] | None = None,
-              **engine_arguments: Any) -> Any:
+    def build(
+        self,
+        kind: str,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        **engine_arguments: Any,
+    ) -> Any:
         entry = self.get(kind, name)
         try:
             options = entry.validate_options(options or {})

@@ -1,1 +1,29 @@
-"""Built-in zoo degradations plugin."""
+"""Built-in degradations: the DLI course's bilinear, MATLAB bicubic, and blur / noise / JPEG."""
+
+from __future__ import annotations
+
+from zoo import hookimpl
+from zoo.hookspecs import Register
+from zoo_degradations import bicubic, blur_noise_jpeg, dli_bilinear
+
+
+@hookimpl
+def register_degradations(register: Register) -> None:
+    register(
+        "dli_bilinear",
+        dli_bilinear.factory,
+        jittable=True,
+        description="bilinear downscale, no antialiasing, zero border (NVIDIA DLI course)",
+    )
+    register(
+        "bicubic",
+        bicubic.factory,
+        jittable=True,
+        description="MATLAB imresize bicubic downscale, antialiased (SR benchmark protocol)",
+    )
+    register(
+        "blur_noise_jpeg",
+        blur_noise_jpeg.factory,
+        jittable=False,
+        description="random Gaussian blur, bicubic downscale, Gaussian noise, JPEG (host)",
+    )

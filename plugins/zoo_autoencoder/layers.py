@@ -1,0 +1,66 @@
+"""Building blocks shared by the autoencoder designs: 3x3 convolutions, resampling, activations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+Output = Literal["relu", "sigmoid", "none"]
+
+# Keras' Conv2D default, so the DLI network starts from the same distribution as the course.
+KERAS_KERNEL_INIT = nnx.initializers.glorot_uniform()
+
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "relu": jax.nn.relu,
+    "sigmoid": jax.nn.sigmoid,
+    "none": lambda x: x,
+}
+
+
+def conv3x3(
+    in_channels: int,
+    out_channels: int,
+    *,
+    rngs: nnx.Rngs,
+    kernel_init: nnx.Initializer = nnx.initializers.lecun_normal(),
+) -> nnx.Conv:
+    """A 3x3 'SAME' convolution with bias."""
+    return nnx.Conv(
+        in_channels, out_channels, (3, 3), padding="SAME", kernel_init=kernel_init, rngs=rngs
+    )
+
+
+def max_pool2(x: jax.Array) -> jax.Array:
+    """2x2 max pooling with stride 2 (Keras MaxPooling2D defaults)."""
+    return nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2), padding="VALID")
+
+
+def upsample_nearest(x: jax.Array, factor: int) -> jax.Array:
+    """Nearest-neighbour upsampling of an NHWC array (Keras UpSampling2D)."""
+    return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
+
+
+def depth_to_space(x: jax.Array, factor: int) -> jax.Array:
+    """Pixel shuffle: [N, H, W, r*r*C] -> [N, rH, rW, C], channel order as tf.nn.depth_to_space."""
+    n, h, w, c = x.shape
+    out = c // (factor * factor)
+    x = x.reshape(n, h, w, factor, factor, out)
+    return x.transpose(0, 1, 3, 2, 4, 5).reshape(n, h * factor, w * factor, out)
+
+
+def check_upscale(upscale: int) -> None:
+    """Decoders accept any positive integer upscale; anything else is a caller's mistake."""
+    if not isinstance(upscale, int) or upscale < 1:
+        raise ValueError(f"upscale must be a positive int, got {upscale!r}.")
+
+
+def l1_per_image(activations: list[jax.Array]) -> jax.Array:
+    """Sum of |a| over each image's activations, averaged over the batch (tf.keras' convention)."""
+    return sum(
+        (jnp.abs(a).reshape(a.shape[0], -1).sum(axis=1).mean() for a in activations),
+        start=jnp.zeros((), jnp.float32),
+    )

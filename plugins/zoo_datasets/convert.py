@@ -1,0 +1,32 @@
+"""Pixel conversion: grey, grey+alpha, RGB or RGBA at 8 or 16 bits to uint8 RGB."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Channel count -> layout; the alpha channel, where there is one, is always dropped.
+LAYOUTS = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
+
+
+def to_rgb8(pixels: np.ndarray) -> np.ndarray:
+    """``(H, W)`` or ``(H, W, C)`` uint8/uint16 pixels as uint8 RGB ``(H, W, 3)``, alpha dropped.
+
+    Grey is replicated into the three channels. Raises ``ValueError`` for any other shape or dtype.
+    """
+    if pixels.ndim == 2:
+        pixels = pixels[..., np.newaxis]
+    if pixels.ndim != 3 or pixels.shape[-1] not in LAYOUTS:
+        raise ValueError(f"expected (H, W) or (H, W, 1-4) pixels, got shape {pixels.shape}")
+    colour = pixels[..., :1] if pixels.shape[-1] <= 2 else pixels[..., :3]
+    rgb = np.broadcast_to(colour, (*colour.shape[:2], 3))
+    return np.ascontiguousarray(to_uint8(rgb))
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """8-bit pixels unchanged; 16-bit ones scaled by 255/65535 and rounded to nearest."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    if pixels.dtype == np.uint16:
+        # Integer arithmetic: round(v * 255 / 65535) exactly, with no float rounding surprises.
+        return ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    raise ValueError(f"expected 8- or 16-bit unsigned pixels, got {pixels.dtype}")

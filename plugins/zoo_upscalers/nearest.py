@@ -1,0 +1,25 @@
+"""Nearest-neighbour upscaling: every LR pixel becomes a ``scale x scale`` block."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+
+from zoo import resize
+from zoo.types import Images, Upscaler
+from zoo_upscalers.checks import check_scale
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _upscale(lr: Images, scale: int) -> Images:
+    return resize.imresize_scale(lr, scale, "nearest")
+
+
+def factory() -> Upscaler:
+    """Nearest neighbour (pixel replication, MATLAB 'nearest', Keras UpSampling2D)."""
+
+    def upscale(lr: Images, scale: int) -> Images:
+        return _upscale(lr, check_scale(scale))
+
+    return upscale

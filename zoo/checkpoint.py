@@ -1,0 +1,145 @@
+"""Checkpoints: the only module that imports Orbax.
+
+A checkpoint holds the full training state (model parameters, optimizer state, step, PRNG key,
+data position) and, beside it, the resolved recipe with the plugin versions, so a run directory
+alone is enough to resume training or rebuild the model for inference. Orbax writes each step
+into a temporary directory and renames it when complete, so an interrupted save never leaves a
+checkpoint that looks whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orbax.checkpoint as ocp
+from orbax.checkpoint import checkpoint_managers as policies
+
+from zoo.errors import ZooError
+
+# Orbax logs every save at INFO; a progress bar is the user's view of a run.
+logging.getLogger("absl").setLevel(logging.WARNING)
+
+
+class CheckpointError(ZooError):
+    """A run directory has no usable checkpoint."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many to keep and which metric picks the best one."""
+
+    keep: int = 3
+    best_metric: str | None = None
+    higher_is_better: bool = True
+    async_save: bool = True
+
+
+def checkpoint_dir(run_dir: Path) -> Path:
+    return Path(run_dir).absolute() / "checkpoints"
+
+
+def open_manager(
+    run_dir: Path, policy: Policy = Policy(), *, read_only: bool = False
+) -> ocp.CheckpointManager:
+    """A CheckpointManager that keeps the last ``keep`` steps and the best by ``best_metric``."""
+    keep: list[Any] = [policies.LatestN(n=policy.keep)]
+    if policy.best_metric is not None:
+        metric = policy.best_metric
+        keep.append(
+            policies.BestN(
+                get_metric_fn=lambda metrics: metrics[metric],
+                reverse=not policy.higher_is_better,
+                n=1,
+                keep_checkpoints_without_metrics=False,
+            )
+        )
+    options = ocp.CheckpointManagerOptions(
+        preservation_policy=policies.AnyPreservationPolicy(keep),
+        enable_async_checkpointing=policy.async_save,
+        read_only=read_only,
+        create=not read_only,
+    )
+    return ocp.CheckpointManager(
+        checkpoint_dir(run_dir), options=options, item_names=("state", "recipe")
+    )
+
+
+def save(
+    manager: ocp.CheckpointManager,
+    step: int,
+    state: Any,
+    recipe: dict[str, Any],
+    metrics: dict[str, float] | None = None,
+) -> None:
+    """Save ``state`` (a pytree) and the recipe JSON at ``step``; asynchronous when enabled."""
+    manager.save(
+        step,
+        args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state), recipe=ocp.args.JsonSave(recipe)
+        ),
+        metrics=metrics,
+        force=True,
+    )
+
+
+def latest_step(run_dir: Path) -> int | None:
+    directory = checkpoint_dir(run_dir)
+    if not directory.is_dir():
+        return None
+    with open_manager(run_dir, read_only=True) as manager:
+        return manager.latest_step()
+
+
+def best_step(run_dir: Path, metric: str | None, higher_is_better: bool) -> int | None:
+    """The step whose saved metrics are best, or the latest step when none carry the metric."""
+    with open_manager(run_dir, read_only=True) as manager:
+        steps = manager.all_steps()
+        if not steps:
+            return None
+        scored = []
+        for step in steps:
+            values = manager.metrics(step) or {}
+            if metric is not None and metric in values:
+                scored.append((float(values[metric]), step))
+        if not scored:
+            return max(steps)
+        pick = max if higher_is_better else min
+        return pick(scored)[1]
+
+
+def read_recipe(run_dir: Path, step: int | None = None) -> dict[str, Any]:
+    """The recipe JSON stored with a checkpoint (the latest one by default)."""
+    with open_manager(run_dir, read_only=True) as manager:
+        step = _existing_step(manager, run_dir, step)
+        restored = manager.restore(step, args=ocp.args.Composite(recipe=ocp.args.JsonRestore()))
+    return dict(restored["recipe"])
+
+
+def restore(run_dir: Path, target: Any, step: int | None = None) -> tuple[int, Any]:
+    """Restore the state saved at ``step`` (latest by default) into the structure of ``target``."""
+    with open_manager(run_dir, read_only=True) as manager:
+        step = _existing_step(manager, run_dir, step)
+        restored = manager.restore(
+            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        )
+    return step, restored["state"]
+
+
+def _existing_step(manager: ocp.CheckpointManager, run_dir: Path, step: int | None) -> int:
+    steps = manager.all_steps()
+    if not steps:
+        raise CheckpointError(
+            f"{run_dir}: no checkpoint found in {checkpoint_dir(run_dir)}; "
+            "train first with `zoo run RECIPE --workdir <dir>`."
+        )
+    if step is None:
+        return max(steps)
+    if step not in steps:
+        raise CheckpointError(
+            f"{run_dir}: no checkpoint at step {step}; saved steps: "
+            f"{', '.join(map(str, sorted(steps)))}."
+        )
+    return step

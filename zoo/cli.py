@@ -1,0 +1,288 @@
+"""The `zoo` command line: run, eval, upscale, plugins, recipes, plus commands plugins add."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import zoo
+from zoo.errors import ZooError
+
+BUILTIN_COMMANDS = ("run", "eval", "upscale", "plugins", "recipes")
+
+
+class ZooGroup(click.Group):
+    """A group that adds plugin commands on demand and prints ZooErrors without a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_plugin_commands()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            command = _plugin_commands().get(name)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    from zoo.registry import get_registry
+
+    try:
+        table = get_registry().tables["commands"]
+    except ZooError as exc:
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    return {name: entry.factory for name, entry in table.items() if name not in BUILTIN_COMMANDS}
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(zoo.__version__, "--version", prog_name="zoo")
+def cli() -> None:
+    """zoo: image super-resolution with autoencoders, assembled from plugins by YAML recipes.
+
+    Start with `zoo run ae_x2` (trains on the embedded photographs, about 10 minutes on a laptop
+    CPU), `zoo recipes list`, or `zoo plugins --all`.
+    """
+
+
+def main() -> None:
+    cli(prog_name="zoo")
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo run
+
+
+@cli.command()
+@click.argument("recipe")
+@click.argument("overrides", nargs=-1)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run directory (default runs/<recipe name>).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Validate, build every part, print the plan; no training."
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue from the latest checkpoint in the run directory."
+)
+@click.option(
+    "--force", is_flag=True, help="Start afresh even if the run directory has checkpoints."
+)
+def run(
+    recipe: str,
+    overrides: tuple[str, ...],
+    workdir: Path | None,
+    dry_run: bool,
+    resume: bool,
+    force: bool,
+) -> None:
+    """Train and evaluate RECIPE (a file, or a shipped recipe's name) with field=value OVERRIDES.
+
+    Example: zoo run recipes/ae_x2.yaml train.steps=200 data.patch=48
+    """
+    from zoo import recipe as recipes
+    from zoo import train
+
+    resolved = recipes.load(recipe, overrides)
+    workdir = workdir or Path("runs") / resolved.name
+    if dry_run:
+        click.echo(train.describe_plan(train.build_parts(resolved), resolved, workdir))
+        return
+    train.run_from_cli(resolved, workdir, resume=resume, force=force)
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo plugins
+
+
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (format in docs/plugins.md).")
+def plugins(show_all: bool, as_json: bool) -> None:
+    """List installed plugins, their distribution, hooks and the names they register."""
+    from zoo.listing import plugin_listing
+
+    listing = [item for item in plugin_listing() if show_all or not item["builtin"]]
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    if not listing:
+        click.echo("No third-party plugins installed. `zoo plugins --all` shows the built-ins.")
+    for item in listing:
+        where = f"{item['distribution']} {item['version']}" if item["distribution"] else "runtime"
+        builtin = " (built-in)" if item["builtin"] else ""
+        click.echo(f"{item['name']}{builtin}  [{where}]")
+        for kind, names in item["registers"].items():
+            click.echo(f"  {kind}: {', '.join(names)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo recipes
+
+
+@cli.group()
+def recipes() -> None:
+    """List, validate and show recipes."""
+
+
+@recipes.command("list")
+def recipes_list() -> None:
+    """The shipped recipes and the first line of each one's description."""
+    from zoo import recipe as recipe_module
+
+    for name, path in recipe_module.shipped_recipes().items():
+        click.echo(f"{name:<14} {_first_comment(path)}  ({path})")
+
+
+def _first_comment(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") and line.strip("# ").strip():
+            return line.strip("# ").strip()
+    return ""
+
+
+@recipes.command("validate")
+@click.argument("files", nargs=-1, required=True)
+def recipes_validate(files: tuple[str, ...]) -> None:
+    """Check FILES (schema, plugin names and options); exit 2 on the first problem."""
+    from zoo import recipe as recipe_module
+
+    failed = False
+    for spec in files:
+        try:
+            recipe_module.load(spec)
+        except ZooError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            failed = True
+        else:
+            click.echo(f"{spec}: ok")
+    if failed:
+        sys.exit(2)
+
+
+@recipes.command("show")
+@click.argument("file")
+@click.argument("overrides", nargs=-1)
+def recipes_show(file: str, overrides: tuple[str, ...]) -> None:
+    """Print the resolved recipe (defaults filled in, OVERRIDES applied) as YAML."""
+    import yaml
+
+    from zoo import recipe as recipe_module
+
+    resolved = recipe_module.load(file, overrides)
+    click.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False).rstrip())
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo eval
+
+
+def _names(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+@cli.command("eval")
+@click.option("--data", "data_spec", required=True,
+              help="A folder of HR images, or a registered dataset name.")
+@click.option("--split", default=None, help="Dataset split (default: all, or the first split).")
+@click.option("--scale", type=click.IntRange(min=1), default=None,
+              help="Upscaling factor (default: the checkpoint's, else 2).")
+@click.option("--degradation", default=None,
+              help="How LR images are made (default: the checkpoint's, else bicubic).")
+@click.option("--lr", "lr_dir", type=click.Path(path_type=Path), default=None,
+              help="Use ready-made LR images from this folder (matched by name) instead.")
+@click.option("--convention", type=click.Choice(["y", "rgb"]), default="y", show_default=True,
+              help="y: published protocol (8-bit, BT.601 luma, shave scale); rgb: DLI course.")
+@click.option("--upscalers", default=None, help="Comma-separated (default: every registered).")
+@click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma-separated.")
+@click.option("--checkpoint", "run_dir", type=click.Path(path_type=Path), default=None,
+              help="A run directory: adds its trained model to the comparison.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N images.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def eval_command(data_spec: str, split: str | None, scale: int | None, degradation: str | None,
+                 lr_dir: Path | None, convention: str, upscalers: str | None, metrics: str,
+                 run_dir: Path | None, limit: int | None, as_json: bool) -> None:
+    """Compare classic upscalers (and optionally a trained model) on a set of HR images.
+
+    Example: zoo eval --data ../shared/data/Set5/HR --scale 2 --degradation bicubic
+    """
+    from zoo import compare
+
+    evaluation = compare.run_eval(
+        data_spec=data_spec, split=split, scale=scale, degradation=degradation, lr_dir=lr_dir,
+        convention=convention, upscalers=_names(upscalers), metrics=_names(metrics) or [],
+        run_dir=run_dir, limit=limit, progress=not as_json,
+    )
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), indent=2))
+    else:
+        from zoo.evaluate import format_table
+
+        click.echo(format_table(evaluation))
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo upscale
+
+
+@cli.command()
+@click.option("--checkpoint", "run_dir", type=click.Path(path_type=Path), required=True,
+              help="The run directory of a trained model.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Output folder (created if missing).")
+@click.option("--tile", type=click.IntRange(min=8), default=None,
+              help="Process in tiles of this many LR pixels to bound memory.")
+@click.option("--overlap", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Margin in LR pixels each tile borrows from its neighbours.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | None,
+            overlap: int, force: bool) -> None:
+    """Upscale images (files or folders) with a trained model, writing 8-bit PNGs to OUTPUT."""
+    from tqdm.auto import tqdm
+
+    from zoo import images
+    from zoo import upscale as upscale_lib
+    from zoo.errors import DataError
+
+    files: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found = images.list_images(item)
+            if not found:
+                raise DataError(f"{item}: no images here (looked for "
+                                f"{', '.join(images.EXTENSIONS)}).")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise DataError(f"{item}: no such file or folder.")
+    targets = [output / f"{path.stem}.png" for path in files]
+    clashes = [t for t in targets if t.exists()]
+    if clashes and not force:
+        raise DataError(f"{clashes[0]} already exists ({len(clashes)} output file(s) would be "
+                        "overwritten); pass --force or choose another -o.")
+    if len(set(targets)) != len(targets):
+        raise DataError("two inputs share a file name stem, so their outputs would collide; "
+                        "upscale them into separate -o folders.")
+    model = upscale_lib.load(run_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    for path, target in tqdm(list(zip(files, targets, strict=True)), unit="image",
+                             desc=f"x{model.scale}"):
+        images.write_png(target, model.upscale(images.read_rgb(path), tile=tile, overlap=overlap))
+    click.echo(f"Wrote {len(files)} image(s) to {output} (model step {model.step}, "
+               f"x{model.scale}).")

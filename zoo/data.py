@@ -1,0 +1,114 @@
+"""Datasets -> HR patches -> batches; the low-resolution side is made later by the degradation.
+
+Sampling is a pure function of (seed, step): the batch for step ``s`` is the same whether a run
+went straight through or was resumed at ``s``, so the data position is just the step number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zoo.errors import DataError
+from zoo.types import Dataset
+
+
+def image_name(dataset: Dataset, index: int) -> str:
+    names: Sequence[str] | None = getattr(dataset, "names", None)
+    return str(names[index]) if names is not None else f"image #{index}"
+
+
+def mod_crop(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Crop H and W down to a multiple of ``multiple`` (the published protocol's first step)."""
+    height, width = image.shape[0], image.shape[1]
+    return image[: height - height % multiple, : width - width % multiple]
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1]."""
+    return images.astype(np.float32) / np.float32(255.0)
+
+
+def load_images(dataset: Dataset, *, minimum: int = 1, source: str = "dataset") -> list[np.ndarray]:
+    """Every image of a dataset as uint8 HWC RGB, checked once: an image too small names itself."""
+    images = []
+    for index in range(len(dataset)):
+        image = np.asarray(dataset[index])
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise DataError(
+                f"{source}: {image_name(dataset, index)} is {image.dtype} "
+                f"{image.shape}; datasets must give uint8 (H, W, 3) images."
+            )
+        if min(image.shape[:2]) < minimum:
+            raise DataError(
+                f"{source}: {image_name(dataset, index)} is {image.shape[1]}x{image.shape[0]} "
+                f"pixels, smaller than the {minimum}-pixel patch; lower data.patch or remove it."
+            )
+        images.append(image)
+    if not images:
+        raise DataError(f"{source}: the dataset has no images.")
+    return images
+
+
+@dataclass
+class PatchSampler:
+    """Random HR patches with flips and 90-degree turns, deterministic in (seed, step)."""
+
+    images: list[np.ndarray]
+    patch: int
+    batch: int
+    seed: int
+    augment: bool = True
+
+    def batch_at(self, step: int) -> np.ndarray:
+        """The uint8 batch [batch, patch, patch, 3] for ``step``."""
+        rng = np.random.default_rng([self.seed, step])
+        picks = rng.integers(0, len(self.images), size=self.batch)
+        out = np.empty((self.batch, self.patch, self.patch, 3), dtype=np.uint8)
+        for slot, index in enumerate(picks):
+            image = self.images[index]
+            top = rng.integers(0, image.shape[0] - self.patch + 1)
+            left = rng.integers(0, image.shape[1] - self.patch + 1)
+            crop = image[top : top + self.patch, left : left + self.patch]
+            if self.augment:
+                crop = np.rot90(crop, k=int(rng.integers(0, 4)))
+                if rng.integers(0, 2):
+                    crop = crop[:, ::-1]
+            out[slot] = crop
+        return out
+
+
+def eval_images(
+    dataset: Dataset,
+    scale: int,
+    *,
+    limit: int | None = None,
+    crop: int | None = None,
+    source: str = "eval dataset",
+) -> tuple[list[str], list[np.ndarray]]:
+    """The evaluation HR images, mod-cropped to the scale and optionally centre-cropped."""
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    names, images = [], []
+    for index in range(count):
+        image = np.asarray(dataset[index])
+        if crop is not None:
+            image = centre_crop(image, crop)
+        image = mod_crop(image, scale)
+        if min(image.shape[:2]) < 4 * scale:
+            raise DataError(
+                f"{source}: {image_name(dataset, index)} is too small to evaluate at "
+                f"x{scale} ({image.shape[1]}x{image.shape[0]})."
+            )
+        names.append(image_name(dataset, index))
+        images.append(image)
+    if not images:
+        raise DataError(f"{source}: the dataset has no images.")
+    return names, images
+
+
+def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
+    return image[top : top + size, left : left + size]

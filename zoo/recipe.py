@@ -1,0 +1,449 @@
+"""Recipes: the pydantic schema, YAML loading, dotted overrides and plugin-name checks.
+
+Configuration flows one way: YAML file -> overrides -> validated ``Recipe`` -> factories. Nothing
+past this module reads raw dictionaries. Every error is a ``RecipeError`` naming the file, the
+field path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+
+from zoo.errors import PluginError, RecipeError, did_you_mean
+
+PositiveInt = Annotated[int, Strict(), Field(ge=1)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+OPTIMIZERS = ("adam", "adamw", "adadelta", "sgd", "rmsprop", "lamb")
+SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
+
+
+class Section(BaseModel):
+    """A recipe section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class PluginRef(BaseModel):
+    """A registered name plus that plugin's options: ``{name: dli, width: 32}`` or just ``dli``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def __str__(self) -> str:
+        if not self.options:
+            return self.name
+        options = ", ".join(f"{key}={value!r}" for key, value in self.options.items())
+        return f"{self.name}({options})"
+
+
+def ref(name: str, **options: Any) -> Any:
+    """A default PluginRef for a field."""
+    return Field(default_factory=lambda: PluginRef(name=name, **options))
+
+
+class Data(Section):
+    train: PluginRef = ref("embedded", split="train")
+    eval: PluginRef = ref("embedded", split="holdout")
+    patch: PositiveInt = 64
+    batch: PositiveInt = 16
+    augment: bool = True
+    eval_images: PositiveInt | None = None
+    eval_crop: PositiveInt | None = None
+
+
+class Model(Section):
+    encoder: PluginRef
+    decoder: PluginRef
+    input: Literal["lr", "upsampled"] = "upsampled"
+    upsample: PluginRef = ref("bicubic")
+    residual: bool = False
+
+
+class LossTerm(BaseModel):
+    """A weighted metric in the loss; extra keys are the metric's options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    weight: PositiveFloat
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_weight(cls, value: Any) -> Any:
+        return {"weight": value} if isinstance(value, int | float) else value
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Schedule(Section):
+    name: Literal["constant", "cosine", "warmup_cosine", "step"] = "constant"
+    warmup_steps: NonNegativeInt = 0
+    final_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
+    decay_every: PositiveInt | None = None
+    decay_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
+class Optimizer(BaseModel):
+    """An optax optimizer by name; extra keys are that optimizer's own arguments."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: Literal["adam", "adamw", "adadelta", "sgd", "rmsprop", "lamb"] = "adam"
+    learning_rate: PositiveFloat = 1e-3
+    schedule: Schedule = Field(default_factory=Schedule)
+    clip_norm: PositiveFloat | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Train(Section):
+    steps: PositiveInt
+    eval_every: PositiveInt | None = None
+    checkpoint_every: PositiveInt | None = None
+    log_every: PositiveInt = 10
+    seed: int = 0
+
+
+class Eval(Section):
+    metrics: list[str] = Field(
+        default_factory=lambda: ["psnr", "ssim", "hfenn", "mse"], min_length=1
+    )
+    convention: Literal["rgb", "y"] = "rgb"
+    upscalers: list[str] = Field(
+        default_factory=lambda: ["nearest", "bilinear", "bicubic", "lanczos"]
+    )
+
+
+class Checkpoint(Section):
+    keep: PositiveInt = 3
+    best: str | None = "psnr"
+    async_save: bool = True
+
+
+class Recipe(Section):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    scale: PositiveInt
+    data: Data = Field(default_factory=Data)
+    degradation: PluginRef
+    model: Model
+    loss: dict[str, LossTerm] = Field(
+        default_factory=lambda: {"mse": LossTerm(weight=1.0)}, min_length=1
+    )
+    optimizer: Optimizer = Field(default_factory=Optimizer)
+    train: Train
+    eval: Eval = Field(default_factory=Eval)
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+
+    @model_validator(mode="after")
+    def _patch_fits_scale(self) -> Recipe:
+        if self.data.patch % self.scale:
+            raise ValueError(
+                f"data.patch ({self.data.patch}) must be a multiple of scale ({self.scale})"
+            )
+        return self
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def recipe_search_path() -> list[Path]:
+    """Where ``zoo run NAME`` looks for NAME.yaml: ./recipes, then the recipes shipped with zoo."""
+    package = Path(__file__).resolve().parent
+    return [Path.cwd() / "recipes", package / "_recipes", package.parent / "recipes"]
+
+
+def resolve_path(spec: str | Path) -> Path:
+    """A path as given, or the name of a shipped recipe (``ae_x2`` -> recipes/ae_x2.yaml)."""
+    path = Path(spec)
+    if path.exists():
+        return path
+    if path.suffix == "" and path.parent == Path("."):
+        for folder in recipe_search_path():
+            candidate = folder / f"{path.name}.yaml"
+            if candidate.is_file():
+                return candidate
+    known = sorted(
+        {
+            p.stem
+            for folder in recipe_search_path()
+            if folder.is_dir()
+            for p in folder.glob("*.yaml")
+        }
+    )
+    raise RecipeError(
+        f"{spec}: no such recipe file.{did_you_mean(path.stem, known)} "
+        f"Shipped recipes: {', '.join(known) or 'none'}."
+    )
+
+
+def shipped_recipes() -> dict[str, Path]:
+    """Recipe name -> file, first hit on the search path wins."""
+    found: dict[str, Path] = {}
+    for folder in recipe_search_path():
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read the recipe ({exc}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecipeError(f"{path}: YAML syntax error at {where}{problem}.") from None
+    if data is None:
+        raise RecipeError(
+            f"{path}: the recipe is empty; it needs at least name, scale, "
+            "degradation, model and train (see docs/recipes.md)."
+        )
+    if not isinstance(data, dict):
+        raise RecipeError(
+            f"{path}: a recipe must be a YAML mapping of fields, not a {type(data).__name__}."
+        )
+    return data
+
+
+def load(spec: str | Path, overrides: Sequence[str] = (), *, check_plugins: bool = True) -> Recipe:
+    """Read, override and validate a recipe file; with ``check_plugins`` also every name in it."""
+    path = resolve_path(spec)
+    return from_dict(read_yaml(path), overrides, source=str(path), check_plugins=check_plugins)
+
+
+def from_dict(
+    data: Mapping[str, Any],
+    overrides: Sequence[str] = (),
+    *,
+    source: str = "<recipe>",
+    check_plugins: bool = True,
+) -> Recipe:
+    raw = json.loads(json.dumps(data, default=str)) if data else {}
+    applied: dict[str, str] = {}
+    for text in overrides:
+        dotted, value = parse_override(text, source)
+        set_path(raw, dotted, value, source, text)
+        applied[dotted] = text
+    recipe = validate(raw, source, applied)
+    if check_plugins:
+        check_names(recipe, source)
+    return recipe
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides
+
+
+def parse_override(text: str, source: str) -> tuple[str, Any]:
+    """``train.steps=200`` -> (``train.steps``, 200); the value is read as YAML."""
+    dotted, sep, value_text = text.partition("=")
+    if not sep or not dotted.strip():
+        raise RecipeError(
+            f"{source}: override {text!r} must look like field.path=value "
+            "(for example train.steps=200)."
+        )
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except yaml.YAMLError:
+        raise RecipeError(f"{source}: override {text!r}: the value is not valid YAML.") from None
+    if value is None:
+        raise RecipeError(f"{source}: override {text!r} has no value.")
+    return dotted.strip(), value
+
+
+def set_path(raw: dict[str, Any], dotted: str, value: Any, source: str, text: str) -> None:
+    """Set ``raw[a][b][c] = value`` after checking that ``a.b.c`` exists in the schema."""
+    parts = dotted.split(".")
+    check_schema_path(parts, source, text)
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if isinstance(child, str):  # a plugin given by name alone; options go beside the name
+            child = {"name": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def check_schema_path(parts: list[str], source: str, text: str) -> None:
+    model: type[BaseModel] | None = Recipe
+    for depth, part in enumerate(parts):
+        if model is None:
+            return
+        fields = model.model_fields
+        if part not in fields:
+            if model.model_config.get("extra") == "allow":
+                return  # plugin or optimizer options, checked against their signature later
+            here = ".".join(parts[:depth]) or "the recipe"
+            raise RecipeError(
+                f"{source}: override {text!r}: {here} has no field {part!r}."
+                f"{did_you_mean(part, fields)} Fields: {', '.join(fields)}."
+            )
+        model = _submodel(fields[part].annotation)
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    candidates = [annotation, *getattr(annotation, "__args__", ())]
+    for candidate in candidates:
+        if inspect.isclass(candidate) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate(
+    raw: dict[str, Any], source: str, overrides: Mapping[str, str] | None = None
+) -> Recipe:
+    try:
+        return Recipe.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise RecipeError(format_validation_error(exc, source, overrides or {})) from None
+
+
+def format_validation_error(
+    exc: pydantic.ValidationError, source: str, overrides: Mapping[str, str]
+) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    location = ".".join(str(part) for part in first["loc"] if not str(part).startswith("function"))
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        parent = location.rpartition(".")[0]
+        allowed = _allowed_fields(parent)
+        key = location.rpartition(".")[2]
+        message = f"unknown field.{did_you_mean(key, allowed)} Allowed here: {', '.join(allowed)}."
+    elif first["type"] == "missing":
+        message = "this field is required."
+    elif "input" in first and first["type"] != "model_type":
+        message = f"{message} (got {first['input']!r})."
+    origin = f" (from override {overrides[location]!r})" if location in overrides else ""
+    more = (
+        f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} after this one.)"
+        if len(errors) > 1
+        else ""
+    )
+    return f"{source}: {location or 'recipe'}{origin}: {message}{more}"
+
+
+def _allowed_fields(dotted: str) -> list[str]:
+    model: type[BaseModel] | None = Recipe
+    for part in [p for p in dotted.split(".") if p]:
+        if model is None or part not in model.model_fields:
+            return []
+        model = _submodel(model.model_fields[part].annotation)
+    return list(model.model_fields) if model else []
+
+
+def check_names(recipe: Recipe, source: str) -> None:
+    """Check every plugin name and option in the recipe against the registry, before compute."""
+    from zoo.registry import get_registry
+
+    try:
+        registry = get_registry()
+    except PluginError as exc:
+        raise RecipeError(f"{source}: cannot check plugin names: {exc}") from None
+
+    def check(kind: str, field: str, reference: PluginRef, **extra: Any) -> None:
+        try:
+            entry = registry.get(kind, reference.name)
+            entry.validate_options(reference.options)
+        except (PluginError, ValueError) as exc:
+            raise RecipeError(f"{source}: {field}: {exc}") from None
+        splits = entry.meta.get("splits")
+        split = reference.options.get("split", extra.get("split"))
+        if splits and split is not None and split not in splits:
+            raise RecipeError(
+                f"{source}: {field}.split: dataset {reference.name!r} has no split "
+                f"{split!r}. Valid: {', '.join(splits)}."
+            )
+
+    def check_list(kind: str, field: str, names: Iterable[str]) -> None:
+        for index, name in enumerate(names):
+            try:
+                registry.get(kind, name)
+            except PluginError as exc:
+                raise RecipeError(f"{source}: {field}[{index}]: {exc}") from None
+
+    check("datasets", "data.train", recipe.data.train)
+    check("datasets", "data.eval", recipe.data.eval)
+    check("degradations", "degradation", recipe.degradation)
+    check("encoders", "model.encoder", recipe.model.encoder)
+    check("decoders", "model.decoder", recipe.model.decoder)
+    check("upscalers", "model.upsample", recipe.model.upsample)
+    check_list("metrics", "eval.metrics", recipe.eval.metrics)
+    check_list("upscalers", "eval.upscalers", recipe.eval.upscalers)
+    for name, term in recipe.loss.items():
+        try:
+            entry = registry.get("metrics", name)
+            entry.validate_options(term.options)
+        except (PluginError, ValueError) as exc:
+            raise RecipeError(f"{source}: loss.{name}: {exc}") from None
+        if not entry.meta.get("differentiable"):
+            usable = [
+                n
+                for n in registry.names("metrics")
+                if registry.get("metrics", n).meta.get("differentiable")
+            ]
+            raise RecipeError(
+                f"{source}: loss.{name}: metric {name!r} is not differentiable, so "
+                f"it cannot be a loss. Differentiable: {', '.join(usable)}."
+            )
+    if recipe.checkpoint.best is not None and recipe.checkpoint.best not in recipe.eval.metrics:
+        raise RecipeError(
+            f"{source}: checkpoint.best: {recipe.checkpoint.best!r} is not among eval.metrics "
+            f"({', '.join(recipe.eval.metrics)}); add it there or set checkpoint.best: null."
+        )
+    check_optimizer(recipe.optimizer, source)
+
+
+def check_optimizer(optimizer: Optimizer, source: str) -> None:
+    import optax
+
+    factory = getattr(optax, optimizer.name)
+    parameters = inspect.signature(factory).parameters
+    accepted = [name for name in parameters if name != "learning_rate"]
+    for key, value in optimizer.options.items():
+        if key not in parameters:
+            raise RecipeError(
+                f"{source}: optimizer.{key}: optax.{optimizer.name} has no argument {key!r}."
+                f"{did_you_mean(key, accepted)} Arguments: {', '.join(accepted)}."
+            )
+        if not isinstance(value, int | float | bool | None):
+            raise RecipeError(f"{source}: optimizer.{key}: expected a number, got {value!r}.")
