@@ -1,0 +1,232 @@
+"""Bad recipes and bad overrides: each gives one clear message naming file and field, exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from zoo.cli import cli
+
+VALID = {
+    "name": "tiny",
+    "scale": 2,
+    "data": {"train": {"name": "embedded", "split": "train"}, "patch": 16, "batch": 2},
+    "degradation": {"name": "bicubic"},
+    "model": {"encoder": {"name": "dli"}, "decoder": {"name": "dli"}, "input": "upsampled"},
+    "loss": {"mse": 1.0},
+    "optimizer": {"name": "adam", "learning_rate": 0.001},
+    "train": {"steps": 2},
+    "eval": {"metrics": ["psnr"], "upscalers": ["bicubic"]},
+    "checkpoint": {"best": "psnr"},
+}
+
+
+def write(tmp_path: Path, content: object, name: str = "recipe.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+    return path
+
+
+def with_change(dotted: str, value: object) -> dict:
+    recipe = yaml.safe_load(yaml.safe_dump(VALID))
+    node = recipe
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return recipe
+
+
+def validate(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["recipes", "validate", *args])
+    return result.exit_code, result.output
+
+
+def show(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["recipes", "show", *args])
+    return result.exit_code, result.output
+
+
+def assert_error(code: int, output: str, *fragments: str) -> None:
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) <= 2, output
+    for fragment in fragments:
+        assert fragment in output, f"{fragment!r} not in {output!r}"
+
+
+def test_the_valid_recipe_validates(tmp_path):
+    code, output = validate(str(write(tmp_path, VALID)))
+    assert code == 0, output
+    assert "ok" in output
+
+
+def test_unknown_key(tmp_path):
+    path = write(tmp_path, with_change("train.stpes", 3))
+    assert_error(
+        *validate(str(path)),
+        str(path),
+        "train.stpes",
+        "unknown field",
+        'Did you mean "steps"?',
+        "eval_every",
+    )
+
+
+def test_wrong_type(tmp_path):
+    path = write(tmp_path, with_change("data.batch", "sixteen"))
+    assert_error(*validate(str(path)), str(path), "data.batch", "integer", "'sixteen'")
+
+
+def test_unknown_plugin_name_suggests_the_closest(tmp_path):
+    path = write(tmp_path, with_change("degradation", {"name": "bicubik"}))
+    assert_error(
+        *validate(str(path)),
+        str(path),
+        "degradation",
+        "unknown degradation 'bicubik'",
+        'Did you mean "bicubic"?',
+        "dli_bilinear",
+    )
+
+
+def test_unknown_metric_in_a_list(tmp_path):
+    path = write(tmp_path, with_change("eval.metrics", ["psnr", "ssin"]))
+    assert_error(
+        *validate(str(path)), "eval.metrics[1]", "unknown metric 'ssin'", 'Did you mean "ssim"?'
+    )
+
+
+@pytest.mark.parametrize("steps", [0, -5])
+def test_zero_or_negative_steps(tmp_path, steps):
+    path = write(tmp_path, with_change("train.steps", steps))
+    assert_error(*validate(str(path)), str(path), "train.steps", "greater than or equal to 1")
+
+
+def test_non_integer_scale(tmp_path):
+    path = write(tmp_path, with_change("scale", 2.5))
+    assert_error(*validate(str(path)), str(path), "scale", "integer", "2.5")
+
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    assert_error(*validate(str(missing)), str(missing), "no such recipe file")
+
+
+def test_yaml_syntax_error(tmp_path):
+    path = write(tmp_path, "name: tiny\nscale: [2\ntrain: {steps: 2}\n")
+    assert_error(*validate(str(path)), str(path), "YAML syntax error", "line")
+
+
+def test_a_list_instead_of_a_mapping(tmp_path):
+    path = write(tmp_path, "- name: tiny\n- scale: 2\n")
+    assert_error(*validate(str(path)), str(path), "must be a YAML mapping", "not a list")
+
+
+def test_empty_file(tmp_path):
+    path = write(tmp_path, "")
+    assert_error(*validate(str(path)), str(path), "the recipe is empty")
+
+
+def test_missing_required_field(tmp_path):
+    recipe = dict(VALID)
+    del recipe["model"]
+    path = write(tmp_path, recipe)
+    assert_error(*validate(str(path)), str(path), "model", "required")
+
+
+def test_override_of_an_unknown_path(tmp_path):
+    path = write(tmp_path, VALID)
+    assert_error(
+        *show(str(path), "train.stepz=3"),
+        "train.stepz=3",
+        "train has no field 'stepz'",
+        'Did you mean "steps"?',
+    )
+
+
+def test_override_with_a_bad_value(tmp_path):
+    path = write(tmp_path, VALID)
+    assert_error(
+        *show(str(path), "data.patch=-48"),
+        str(path),
+        "data.patch",
+        "from override 'data.patch=-48'",
+        "greater than or equal to 1",
+    )
+
+
+def test_override_without_equals_sign(tmp_path):
+    path = write(tmp_path, VALID)
+    assert_error(*show(str(path), "train.steps"), "must look like field.path=value")
+
+
+def test_plugin_option_the_plugin_does_not_accept(tmp_path):
+    path = write(tmp_path, with_change("model.decoder", {"name": "dli", "widht": 32}))
+    assert_error(
+        *validate(str(path)),
+        str(path),
+        "model.decoder",
+        "decoder 'dli'",
+        "has no option 'widht'",
+        'Did you mean "width"?',
+    )
+
+
+def test_plugin_option_of_the_wrong_type(tmp_path):
+    path = write(tmp_path, with_change("model.decoder", {"name": "dli", "width": "wide"}))
+    assert_error(*validate(str(path)), str(path), "model.decoder", "width")
+
+
+def test_non_differentiable_metric_as_loss(tmp_path, register_plugin):
+    from zoo import hookimpl
+
+    class CountingMetric:
+        @hookimpl
+        def register_metrics(self, register):
+            register("count_equal", lambda: None, higher_is_better=True, differentiable=False)
+
+    register_plugin(CountingMetric(), name="counting")
+    path = write(tmp_path, with_change("loss", {"mse": 1.0, "count_equal": 1.0}))
+    assert_error(*validate(str(path)), "loss.count_equal", "not differentiable", "mse")
+
+
+def test_patch_not_a_multiple_of_scale(tmp_path):
+    path = write(tmp_path, with_change("data.patch", 15))
+    assert_error(*validate(str(path)), str(path), "data.patch (15) must be a multiple of scale")
+
+
+def test_unknown_optimizer_argument(tmp_path):
+    path = write(tmp_path, with_change("optimizer", {"name": "adam", "beta1": 0.9}))
+    assert_error(
+        *validate(str(path)),
+        "optimizer.beta1",
+        "optax.adam has no argument 'beta1'",
+        'Did you mean "b1"?',
+    )
+
+
+def test_best_checkpoint_metric_must_be_evaluated(tmp_path):
+    path = write(tmp_path, with_change("checkpoint.best", "ssim"))
+    assert_error(*validate(str(path)), "checkpoint.best", "not among eval.metrics")
+
+
+def test_run_rejects_a_bad_recipe_before_compute(tmp_path):
+    path = write(tmp_path, with_change("train.steps", 0))
+    result = CliRunner().invoke(cli, ["run", str(path), "--workdir", str(tmp_path / "run")])
+    assert_error(result.exit_code, result.output, "train.steps")
+    assert not (tmp_path / "run").exists()
+
+
+def test_show_applies_overrides(tmp_path):
+    path = write(tmp_path, VALID)
+    code, output = show(str(path), "train.steps=200", "data.patch=48", "model.decoder.width=32")
+    assert code == 0, output
+    shown = yaml.safe_load(output)
+    assert shown["train"]["steps"] == 200
+    assert shown["data"]["patch"] == 48
+    assert shown["model"]["decoder"] == {"name": "dli", "width": 32}
+    assert shown["optimizer"]["schedule"]["name"] == "constant"  # defaults are filled in
