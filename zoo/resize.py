@@ -230,8 +230,10 @@ def imresize_scale(
     ``scale`` is one factor or ``(scale_h, scale_w)``; ``1/4`` downscales by four, ``3`` upscales
     by three. Other arguments as in :func:`resize`.
     """
-    scales = (scale, scale) if np.ndim(scale) == 0 else tuple(scale)
-    scale_h, scale_w = (float(s) for s in scales)
+    if isinstance(scale, tuple | list):
+        scale_h, scale_w = (float(s) for s in scale)
+    else:
+        scale_h = scale_w = float(scale)
     in_h, in_w = jnp.shape(images)[-3:-1]
     size = (scaled_size(in_h, scale_h), scaled_size(in_w, scale_w))
     return _resample(images, size, (scale_h, scale_w), kernel, antialias, border, uint8)
