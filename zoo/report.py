@@ -8,7 +8,6 @@ import html
 import io
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ INSET_FRACTION = 3  # the inset covers a third of the crop's side ...
 INSET_ZOOM = 3  # ... magnified back to the crop's size
 THUMBNAIL = 240
 UNITS = {"psnr": " dB"}
-LOG_RATIO = 30.0  # a loss spanning more than this factor is drawn on a log axis
+LOG_RATIO = 10.0  # a loss spanning more than this factor is drawn on a log axis
 
 Row = Mapping[str, float]
 
@@ -75,13 +74,13 @@ def render(
 
 def write_atomic(path: Path, text: str) -> None:
     """Readers see the old report or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # a plain open (not mkstemp) so the report gets the umask's usual permissions
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -217,11 +216,17 @@ def delta_row(evaluation: Evaluation, decimals: Mapping[str, int]) -> str:
     return f"<tr class='delta'><th scope='row'>model − best classic</th>{''.join(cells)}</tr>"
 
 
+def headline_metric(evaluation: Evaluation) -> MetricSpec | None:
+    """PSNR where measured, else the first metric: the one number a reader looks for first."""
+    fallback = evaluation.metrics[0] if evaluation.metrics else None
+    return next((m for m in evaluation.metrics if m.name == "psnr"), fallback)
+
+
 def headline(evaluation: Evaluation, decimals: Mapping[str, int]) -> str:
-    """One sentence on the metric that matters most: PSNR where measured, else the first."""
-    if not evaluation.metrics:
+    """One sentence on how the model compares with the best classic upscaler."""
+    metric = headline_metric(evaluation)
+    if metric is None:
         return ""
-    metric = next((m for m in evaluation.metrics if m.name == "psnr"), evaluation.metrics[0])
     found = model_delta(evaluation, metric)
     if found is None:
         return ""
@@ -339,7 +344,7 @@ def crops_section(
     )
     return (
         "<section id='crops'>\n<h2>Side by side</h2>\n"
-        f"<p class='note'>The most detailed {CROP}-pixel square of {shown}, "
+        f"<p class='note'>The most detailed square (up to {CROP} pixels) of {shown}, "
         f"from every system; below each, the outlined region magnified ×{INSET_ZOOM}. "
         "LR is enlarged with nearest neighbour so its pixels show.</p>\n"
         + "\n".join(samples)
@@ -385,12 +390,11 @@ def lr_panel(lr: np.ndarray, crop: Window, scale: int) -> Panel:
 
 def system_panels(evaluation: Evaluation, index: int, crop: Window) -> list[Panel]:
     """One panel per system that kept its outputs, labelled with this image's score."""
-    metric = next((m for m in evaluation.metrics if m.name == "psnr"), None)
-    metric = metric or (evaluation.metrics[0] if evaluation.metrics else None)
+    metric = headline_metric(evaluation)
     systems = [s for s, outputs in evaluation.outputs.items() if len(outputs) > index]
     # the model goes last, beside HR, where the eye compares it
     systems.sort(key=lambda system: system == MODEL)
-    scores = {}
+    scores: dict[str, float] = {}
     if metric is not None:
         scores = {s: evaluation.per_image[s][metric.name][index] for s in systems}
     pick = max if metric is None or metric.higher_is_better else min
@@ -399,7 +403,8 @@ def system_panels(evaluation: Evaluation, index: int, crop: Window) -> list[Pane
     for system in systems:
         score = ""
         if metric is not None:
-            score = f"{scores[system]:.2f}{UNITS.get(metric.name, ' ' + metric.name)}"
+            value = f"{scores[system]:.{column_decimals(scores.values())}f}"
+            score = value + UNITS.get(metric.name, " " + metric.name)
             score += " ★" if system == winner else ""
         css = "model" if system == MODEL else ""
         panels.append(
@@ -439,6 +444,7 @@ class Series:
 class Reference:
     label: str
     value: float
+    value_text: str
 
 
 @dataclass(frozen=True)
@@ -607,9 +613,9 @@ def reference_line(reference: Reference, x_axis: Axis, y_axis: Axis) -> str:
     y = y_axis(reference.value)
     return (
         f"<line class='reference' x1='{x_axis.start}' y1='{y:.1f}' x2='{x_axis.end}' y2='{y:.1f}'>"
-        f"<title>{e(reference.label)}</title></line>\n"
+        f"<title>{e(reference.label)}: {e(reference.value_text)}</title></line>\n"
         f"<text class='reference-label' x='{x_axis.end - 4}' y='{y - 5:.1f}' text-anchor='end'>"
-        f"{e(reference.label)}</text>"
+        f"{e(reference.value_text)}</text>"
     )
 
 
@@ -662,7 +668,8 @@ def eval_chart(evaluation: Evaluation, history: Sequence[Row]) -> str:
     found = best_classic(evaluation, metric)
     if found is not None:
         unit = UNITS.get(metric.name, "")
-        references.append(Reference(f"{found[0]} {found[1]:.4g}{unit}", found[1]))
+        name, value = found
+        references.append(Reference(f"{name} (best classic)", value, f"{value:.4g}{unit}"))
     label = f"{metric.name}{UNITS.get(metric.name, '')}".replace(" dB", " (dB)")
     series = [Series("model", points, "s-eval", markers=True)]
     return line_chart(
@@ -730,7 +737,7 @@ h2 { font-size: 20px; margin: 0 0 14px; padding-bottom: 6px; border-bottom: 2px 
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { color: var(--muted); font-weight: normal; margin-left: 8px; }
 section { margin-top: 36px; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr));
+.facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(136px, 1fr));
   gap: 10px; margin: 18px 0 0; }
 .facts div { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
   padding: 8px 12px; }
@@ -758,16 +765,17 @@ td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); font-weight: 600; }
 tr.mean { background: #fafbfc; }
 .sample { margin-bottom: 26px; }
-.panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(168px, 1fr)); gap: 12px; }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(128px, 1fr)); gap: 10px; }
 figure.panel { margin: 0; background: var(--card); border: 1px solid var(--line);
   border-radius: 8px; padding: 8px; }
 figure.panel.model { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent); }
 figure.panel.model .name { color: var(--accent); }
 figure.panel.context { align-self: start; }
-figcaption { display: flex; justify-content: space-between; gap: 6px; font-size: 13px;
-  margin-bottom: 6px; }
+figcaption { display: flex; flex-direction: column; font-size: 13px; line-height: 1.3;
+  margin-bottom: 6px; overflow-wrap: anywhere; }
 figcaption .name { font-weight: 700; }
-figcaption .score { color: var(--muted); font-variant-numeric: tabular-nums; }
+figcaption .score { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums;
+  min-height: 1.3em; }
 .frame { position: relative; line-height: 0; }
 .frame img, img.inset { display: block; width: 100%; height: auto; }
 img.px { image-rendering: pixelated; }

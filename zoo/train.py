@@ -626,7 +626,7 @@ def write_outputs(result: RunResult, parts: Parts, eval_set: EvalSet) -> None:
     payload["steps"] = result.steps
     write_json(result.workdir / "metrics.json", payload)
     report.write_report(
-        result.workdir, parts.recipe, result.evaluation, result.history, eval_set.lr
+        result.workdir, parts.recipe, result.evaluation, result.history, eval_set.lr, eval_set.hr
     )
 
 
