@@ -203,7 +203,7 @@ def _describe_pair(
 
 
 def _construct(entry: Entry, options: Mapping[str, Any], who: str, **engine: Any) -> Any:
-    """Validate options and call the factory; its ValueError becomes a PluginError naming ``who``."""
+    """Validate options, call the factory; its ValueError becomes a PluginError naming ``who``."""
     try:
         validated = entry.validate_options(options or {})
     except ValueError as exc:
@@ -225,7 +225,9 @@ def _probe_encoder(
             "(a different probe_size may suit its downsampling)."
         ) from exc
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], tuple | list)):
-        raise PluginError(f"{_describe(entry)} must return (code, skips); got {type(out).__name__}.")
+        raise PluginError(
+            f"{_describe(entry)} must return (code, skips); got {type(out).__name__}."
+        )
     code, skips = out
     return code, tuple(skips)
 

@@ -381,9 +381,12 @@ def check_names(recipe: Recipe, source: str) -> None:
         raise RecipeError(f"{source}: cannot check plugin names: {exc}") from None
 
     def check(kind: str, field: str, reference: PluginRef, **extra: Any) -> None:
+        options = reference.options
+        if kind == "datasets":
+            options.pop("split", None)  # an engine argument, checked against meta splits below
         try:
             entry = registry.get(kind, reference.name)
-            entry.validate_options(reference.options)
+            entry.validate_options(options)
         except (PluginError, ValueError) as exc:
             raise RecipeError(f"{source}: {field}: {exc}") from None
         splits = entry.meta.get("splits")

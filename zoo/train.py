@@ -219,7 +219,9 @@ def loss_fn(
     loss: LossFn,
 ) -> jax.Array:
     model = nnx.merge(graphdef, params, rest)
-    return loss(model(lr, key=key), hr)
+    # Modules may add a penalty (the DLI net's L1 activity regulariser) during training calls.
+    pred, penalty = model.forward(lr, key=key)
+    return loss(pred, hr) + penalty
 
 
 def train_step(

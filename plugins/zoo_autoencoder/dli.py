@@ -48,9 +48,9 @@ class DLIEncoder(nnx.Module):
         self,
         in_channels: int,
         *,
-        width: int = 64,
-        dropout: float = 0.3,
-        activity_l1: float = 1e-9,
+        width: int,
+        dropout: float,
+        activity_l1: float,
         rngs: nnx.Rngs,
     ) -> None:
         if width < 1:
@@ -109,6 +109,19 @@ def _check_skips(code: jax.ShapeDtypeStruct, skips: tuple[jax.ShapeDtypeStruct, 
         )
 
 
+def _check_width(width: int | None, skips: tuple[jax.ShapeDtypeStruct, ...]) -> None:
+    """A decoder width, if given, must be the encoder's: the skip additions need equal channels."""
+    if width is None or len(skips) != 2:
+        return
+    channels = (skips[0].shape[-1], skips[1].shape[-1])
+    if channels != (width, 2 * width):
+        raise ValueError(
+            f"decoder width {width} needs skips of {width} and {2 * width} channels, but the "
+            f"encoder's have {channels[0]} and {channels[1]}; give both the same width, or leave "
+            "the decoder's unset to follow the encoder."
+        )
+
+
 class DLIDecoder(nnx.Module):
     """The DLI decoder: (l7, (l2, l5)) -> image, ReLU output; pixel-shuffle when upscale > 1."""
 
@@ -119,8 +132,8 @@ class DLIDecoder(nnx.Module):
         skips: tuple[jax.ShapeDtypeStruct, ...],
         out_channels: int,
         upscale: int,
-        output: Output = "relu",
-        activity_l1: float = 1e-9,
+        output: Output,
+        activity_l1: float,
         rngs: nnx.Rngs,
     ) -> None:
         check_upscale(upscale)
@@ -152,5 +165,47 @@ class DLIDecoder(nnx.Module):
             y = depth_to_space(y, self.upscale)
         y = ACTIVATIONS[self.output](y)
         if key is not None and self.activity_l1 > 0:
-            self.sow(Penalty, "activity_l1", self.activity_l1 * l1_per_image([l9, l10, l13, l14, y]))
+            self.sow(
+                Penalty, "activity_l1", self.activity_l1 * l1_per_image([l9, l10, l13, l14, y])
+            )
         return y
+
+
+# Factories, not the classes, are registered: nnx.Module's metaclass hides __init__'s signature,
+# and the registry reads a factory's options from its signature.
+
+
+def dli_encoder(
+    *,
+    in_channels: int,
+    rngs: nnx.Rngs,
+    width: int = 64,
+    dropout: float = 0.3,
+    activity_l1: float = 1e-9,
+) -> DLIEncoder:
+    """NVIDIA DLI course encoder: conv 64x2, pool, dropout, conv 128x2, pool, conv 256."""
+    return DLIEncoder(in_channels, width=width, dropout=dropout, activity_l1=activity_l1, rngs=rngs)
+
+
+def dli_decoder(
+    *,
+    code: jax.ShapeDtypeStruct,
+    skips: tuple[jax.ShapeDtypeStruct, ...],
+    out_channels: int,
+    upscale: int,
+    rngs: nnx.Rngs,
+    width: int | None = None,
+    output: Output = "relu",
+    activity_l1: float = 1e-9,
+) -> DLIDecoder:
+    """NVIDIA DLI course decoder: upsample, conv, skip-add twice, conv + ReLU."""
+    _check_width(width, skips)
+    return DLIDecoder(
+        code=code,
+        skips=skips,
+        out_channels=out_channels,
+        upscale=upscale,
+        output=output,
+        activity_l1=activity_l1,
+        rngs=rngs,
+    )

@@ -11,6 +11,7 @@ from flax import nnx
 
 Output = Literal["relu", "sigmoid", "none"]
 
+DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()
 # Keras' Conv2D default, so the DLI network starts from the same distribution as the course.
 KERAS_KERNEL_INIT = nnx.initializers.glorot_uniform()
 
@@ -26,7 +27,7 @@ def conv3x3(
     out_channels: int,
     *,
     rngs: nnx.Rngs,
-    kernel_init: nnx.Initializer = nnx.initializers.lecun_normal(),
+    kernel_init: nnx.Initializer = DEFAULT_KERNEL_INIT,
 ) -> nnx.Conv:
     """A 3x3 'SAME' convolution with bias."""
     return nnx.Conv(

@@ -16,7 +16,14 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from zoo_autoencoder.layers import ACTIVATIONS, Output, check_upscale, conv3x3, depth_to_space
+from zoo_autoencoder.layers import (
+    ACTIVATIONS,
+    DEFAULT_KERNEL_INIT,
+    Output,
+    check_upscale,
+    conv3x3,
+    depth_to_space,
+)
 
 
 class PixelShuffleDecoder(nnx.Module):
@@ -29,14 +36,14 @@ class PixelShuffleDecoder(nnx.Module):
         skips: tuple[jax.ShapeDtypeStruct, ...],
         out_channels: int,
         upscale: int,
-        output: Output = "none",
-        zero_init: bool = True,
+        output: Output,
+        zero_init: bool,
         rngs: nnx.Rngs,
     ) -> None:
         check_upscale(upscale)
         if len(code.shape) != 4:
             raise ValueError(f"the pixelshuffle decoder needs an NHWC code; got {code.shape}.")
-        kernel_init = nnx.initializers.zeros_init() if zero_init else nnx.initializers.lecun_normal()
+        kernel_init = nnx.initializers.zeros_init() if zero_init else DEFAULT_KERNEL_INIT
         self.out = conv3x3(
             code.shape[-1], out_channels * upscale * upscale, rngs=rngs, kernel_init=kernel_init
         )
@@ -47,3 +54,25 @@ class PixelShuffleDecoder(nnx.Module):
         self, code: jax.Array, skips: tuple[jax.Array, ...], *, key: jax.Array | None = None
     ) -> jax.Array:
         return ACTIVATIONS[self.output](depth_to_space(self.out(code), self.upscale))
+
+
+def pixelshuffle_decoder(
+    *,
+    code: jax.ShapeDtypeStruct,
+    skips: tuple[jax.ShapeDtypeStruct, ...],
+    out_channels: int,
+    upscale: int,
+    rngs: nnx.Rngs,
+    output: Output = "none",
+    zero_init: bool = True,
+) -> PixelShuffleDecoder:
+    """One conv at the code's size, then depth-to-space by upscale (ESPCN's output stage)."""
+    return PixelShuffleDecoder(
+        code=code,
+        skips=skips,
+        out_channels=out_channels,
+        upscale=upscale,
+        output=output,
+        zero_init=zero_init,
+        rngs=rngs,
+    )

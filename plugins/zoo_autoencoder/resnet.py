@@ -33,9 +33,9 @@ class ResNetEncoder(nnx.Module):
         self,
         in_channels: int,
         *,
-        width: int = 48,
-        blocks: int = 4,
-        res_scale: float = 1.0,
+        width: int,
+        blocks: int,
+        res_scale: float,
         rngs: nnx.Rngs,
     ) -> None:
         if width < 1 or blocks < 0:
@@ -54,3 +54,15 @@ class ResNetEncoder(nnx.Module):
         for block in self.blocks:
             body = block(body)
         return head + self.tail(body), ()
+
+
+def resnet_encoder(
+    *,
+    in_channels: int,
+    rngs: nnx.Rngs,
+    width: int = 48,
+    blocks: int = 4,
+    res_scale: float = 1.0,
+) -> ResNetEncoder:
+    """EDSR-style residual blocks at the input's size (for model.input: lr)."""
+    return ResNetEncoder(in_channels, width=width, blocks=blocks, res_scale=res_scale, rngs=rngs)
