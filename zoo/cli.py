@@ -265,7 +265,7 @@ def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | N
             found = images.list_images(item)
             if not found:
                 raise DataError(f"{item}: no images here (looked for "
-                                f"{', '.join(images.EXTENSIONS)}).")
+                                f"{', '.join(sorted(images.EXTENSIONS))}).")
             files += found
         elif item.is_file():
             files.append(item)
@@ -283,6 +283,6 @@ def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | N
     output.mkdir(parents=True, exist_ok=True)
     for path, target in tqdm(list(zip(files, targets, strict=True)), unit="image",
                              desc=f"x{model.scale}"):
-        images.write_png(target, model.upscale(images.read_rgb(path), tile=tile, overlap=overlap))
+        images.write_png(target, model.upscale(images.read_image(path), tile=tile, overlap=overlap))
     click.echo(f"Wrote {len(files)} image(s) to {output} (model step {model.step}, "
                f"x{model.scale}).")

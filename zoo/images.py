@@ -1,65 +1,149 @@
-"""Image files in and out: every format and mode the `folder` dataset reads, 8-bit PNG out."""
+"""Image files in and out: any format, bit depth or channel layout in; 8-bit PNG out."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, TiffImagePlugin, UnidentifiedImageError
 
 from zoo.errors import DataError
+from zoo.pixels import ORIENTATION_TAG, apply_orientation, to_rgb8
 
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+# Matched case-insensitively. Other files (READMEs, .txt, .json, ...) are ignored, as are hidden
+# ones: macOS leaves "._photo.png" resource files that carry an image extension but no image.
+EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"})
+
+# Pillow modes numpy reads directly as grey, grey+alpha, RGB or RGBA at 8 or 16 bits.
+_DIRECT_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N"})
+# Modes Pillow converts into a direct one without losing what we keep (alpha is dropped anyway).
+_CONVERTED_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB"}
+_BITS_PER_SAMPLE = 258  # TIFF tag
 
 
-def is_image_file(path: Path) -> bool:
-    return path.suffix.lower() in EXTENSIONS and not path.name.startswith(".")
+def read_image(path: Path) -> np.ndarray:
+    """The image at ``path`` as uint8 RGB ``(H, W, 3)``, turned upright per its EXIF orientation.
 
-
-def list_images(folder: Path, *, recursive: bool = False) -> list[Path]:
-    """Image files in a folder, sorted; other files are ignored."""
-    pattern = "**/*" if recursive else "*"
-    return sorted(p for p in Path(folder).glob(pattern) if p.is_file() and is_image_file(p))
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """Read an image as uint8 (H, W, 3) RGB: EXIF orientation applied, 16-bit scaled to 8 bits
-    with rounding, grey replicated to three channels, palette expanded, alpha dropped."""
+    Multi-frame files give their first frame. Raises ``DataError`` naming the file when it cannot
+    be opened, is not an image, is truncated or corrupt, or has a pixel format with no RGB meaning.
+    """
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read this image ({exc}); replace or remove the file.")
-    return to_rgb8(image, path)
+        image = Image.open(path)
+    except UnidentifiedImageError:
+        raise DataError(
+            f"{path}: not an image, although its name ends in {path.suffix!r}. "
+            "Remove it from the folder or give it its proper extension."
+        ) from None
+    except OSError as exc:
+        raise DataError(
+            f"{path}: cannot open it ({exc}). Check that it exists and is readable."
+        ) from exc
+    with image:
+        try:
+            pixels = _pixels(image, path)
+            orientation = image.getexif().get(ORIENTATION_TAG, 1)
+        except DataError:
+            raise
+        except Exception as exc:  # whatever the decoder raises, the fault lies in this file
+            raise DataError(
+                f"{path}: cannot decode it ({type(exc).__name__}: {exc}). The file is damaged "
+                "or incomplete: re-export it, or remove it from the folder."
+            ) from exc
+    try:
+        rgb = to_rgb8(pixels)
+    except ValueError as exc:
+        raise _unsupported(path, str(exc)) from None
+    return apply_orientation(rgb, orientation)
 
 
-def to_rgb8(image: Image.Image, path: Path | str = "<image>") -> np.ndarray:
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "I;16N"):
-        array = np.asarray(image).astype(np.float64)
-        peak = 65535.0 if array.max(initial=0) > 255 or mode.startswith("I;16") else 255.0
-        grey = np.clip(np.round(array * (255.0 / peak)), 0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
-    if mode == "F":
-        array = np.asarray(image, dtype=np.float64)
-        grey = np.clip(np.round(array * (255.0 if array.max(initial=0) <= 1.0 else 1.0)), 0, 255)
-        return np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2)
-    if mode in ("RGB;16", "RGBA;16", "RGBX;16"):
-        array = np.asarray(image).astype(np.float64)[..., :3]
-        return np.clip(np.round(array * (255.0 / 65535.0)), 0, 255).astype(np.uint8)
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if mode in ("L", "LA", "1"):
-        grey = np.asarray(image.convert("L"))
-        return np.repeat(grey[:, :, None], 3, axis=2)
-    if image.mode != "RGB":
-        image = image.convert("RGB")  # drops alpha (RGBA, LA) and converts CMYK/YCbCr
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise DataError(f"{path}: unsupported image mode {mode}; save it as RGB or grey PNG.")
-    return np.ascontiguousarray(array, dtype=np.uint8)
+def _unsupported(path: Path, what: str) -> DataError:
+    return DataError(
+        f"{path}: unsupported pixel format ({what}). Convert it to 8- or 16-bit grey, RGB or "
+        "RGBA, e.g. with `magick in.tif -depth 16 out.png`."
+    )
+
+
+def _pixels(image: ImageFile.ImageFile, path: Path) -> np.ndarray:
+    """8- or 16-bit grey, grey+alpha, RGB or RGBA pixels of the first frame, as decoded."""
+    if _is_sixteen_bit_colour_png(image):
+        return _sixteen_bit_colour_png(path)
+    if _is_sixteen_bit_colour_tiff(image):
+        return _sixteen_bit_tiff(path)
+    if image.mode == "I" and image.format == "PNG":
+        # Older Pillow releases decode 16-bit grey PNG into 32-bit mode "I".
+        return np.asarray(image).astype(np.uint16)
+    if image.mode not in _DIRECT_MODES | _CONVERTED_MODES.keys():
+        raise _unsupported(path, f"Pillow mode {image.mode!r}")
+    direct = (
+        image.convert(_CONVERTED_MODES[image.mode]) if image.mode in _CONVERTED_MODES else image
+    )
+    pixels = np.asarray(direct)
+    return pixels.astype(np.uint16) if pixels.dtype.itemsize == 2 else pixels
+
+
+def _is_sixteen_bit_colour_png(image: ImageFile.ImageFile) -> bool:
+    # Pillow has no 16-bit colour mode: it keeps only the high byte of each sample (rawmode
+    # "RGB;16B", "RGBA;16B" or "LA;16B"), which would floor rather than round to 8 bits.
+    return (
+        image.format == "PNG"
+        and image.mode in ("RGB", "RGBA")
+        and str(image.tile[0][3]).endswith(";16B")
+    )
+
+
+def _sixteen_bit_colour_png(path: Path) -> np.ndarray:
+    """All 16 bits of a colour or grey+alpha PNG, by decoding its high and low bytes separately."""
+    with Image.open(path) as image:
+        rawmode = str(image.tile[0][3])
+    if rawmode == "LA;16B":
+        # Decoding the 32-bit LA pixels as 8-bit RGBA lays out the bytes L-high, L-low, A-high,
+        # A-low; the PNG filters still see 4 bytes per pixel, so unfiltering stays correct.
+        raw = _decode_with_rawmode(path, "RGBA").astype(np.uint16)
+        return raw[..., 0] << 8 | raw[..., 1]
+    # The little-endian rawmode takes the other byte of each big-endian sample: the low one.
+    high = _decode_with_rawmode(path, rawmode).astype(np.uint16)
+    low = _decode_with_rawmode(path, rawmode.replace(";16B", ";16L")).astype(np.uint16)
+    return high << 8 | low
+
+
+def _decode_with_rawmode(path: Path, rawmode: str) -> np.ndarray:
+    with Image.open(path) as image:
+        image.tile = [_with_rawmode(tile, rawmode) for tile in image.tile]
+        return np.asarray(image)
+
+
+def _with_rawmode(tile: Any, rawmode: str) -> Any:
+    # Pillow >= 11 stores tiles as a named tuple, older releases as a plain tuple.
+    return tile._replace(args=rawmode) if hasattr(tile, "_replace") else (*tile[:3], rawmode)
+
+
+def _is_sixteen_bit_colour_tiff(image: ImageFile.ImageFile) -> bool:
+    if not isinstance(image, TiffImagePlugin.TiffImageFile) or image.mode.startswith("I;16"):
+        return False
+    bits = image.tag_v2.get(_BITS_PER_SAMPLE, 8)
+    return max(bits if isinstance(bits, tuple) else (bits,)) > 8
+
+
+def _sixteen_bit_tiff(path: Path) -> np.ndarray:
+    """A TIFF's first page read by tifffile, which keeps the 16 bits Pillow would truncate."""
+    import tifffile  # a scikit-image dependency; only these rare files need it
+
+    with tifffile.TiffFile(path) as tiff:
+        page = tiff.pages[0]
+        pixels = page.asarray()
+        # Planar TIFFs store one plane per sample ("SYX"); bring samples last like Pillow.
+        return np.moveaxis(pixels, 0, -1) if page.axes.startswith("S") else pixels
+
+
+def is_image_name(filename: str) -> bool:
+    return not filename.startswith(".") and Path(filename).suffix.lower() in EXTENSIONS
+
+
+def list_images(folder: Path) -> list[Path]:
+    """The image files directly in ``folder``, sorted by name; other files are ignored."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_name(p.name))
 
 
 def write_png(path: Path, image: np.ndarray) -> None:

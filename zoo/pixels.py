@@ -1,4 +1,4 @@
-"""Pixel conversion: grey, grey+alpha, RGB or RGBA at 8 or 16 bits to uint8 RGB."""
+"""Pixel arrays to uint8 RGB: bit depth, channel layout (alpha dropped) and EXIF orientation."""
 
 from __future__ import annotations
 
@@ -30,3 +30,24 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
         # Integer arithmetic: round(v * 255 / 65535) exactly, with no float rounding surprises.
         return ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     raise ValueError(f"expected 8- or 16-bit unsigned pixels, got {pixels.dtype}")
+
+
+ORIENTATION_TAG = 0x0112
+
+
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """``pixels`` (H, W, ...) turned upright for an EXIF orientation value (1-8).
+
+    The same transforms as ``PIL.ImageOps.exif_transpose``, applied to arrays so 16-bit images
+    decoded outside Pillow get them too. Unknown values leave the pixels as they are.
+    """
+    upright = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, k=-1),
+        7: lambda a: np.rot90(a, k=2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, k=1),
+    }.get(orientation)
+    return pixels if upright is None else np.ascontiguousarray(upright(pixels))
