@@ -30,7 +30,7 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
 class Section(BaseModel):
     """A recipe section: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
 
 
 class PluginRef(BaseModel):
@@ -62,29 +62,47 @@ def ref(name: str, **options: Any) -> Any:
 
 
 class Data(Section):
+    """Where HR images come from and how training patches are cut."""
+
     train: PluginRef = ref("embedded", split="train")
+    """Training dataset; `split` picks one of the dataset's splits."""
     eval: PluginRef = ref("embedded", split="holdout")
+    """Evaluation dataset; whole images, mod-cropped to the scale."""
     patch: PositiveInt = 64
+    """HR patch side in pixels; a multiple of `scale`."""
     batch: PositiveInt = 16
+    """Patches per step; divisible by the number of devices."""
     augment: bool = True
+    """Random flips and 90-degree turns of each patch."""
     eval_images: PositiveInt | None = None
+    """Evaluate on the first N images only (null: all)."""
     eval_crop: PositiveInt | None = None
+    """Centre-crop evaluation images to this side (null: whole images)."""
 
 
 class Model(Section):
+    """The autoencoder: an encoder and a decoder from the registry, and how they see the input."""
+
     encoder: PluginRef
+    """Encoder name and options (`zoo plugins --all` lists them)."""
     decoder: PluginRef
+    """Decoder name and options; checked against the encoder's shapes before training."""
     input: Literal["lr", "upsampled"] = "upsampled"
+    """`upsampled`: the encoder sees the LR image upscaled by `upsample` (the DLI course);
+    `lr`: it sees the LR image and the decoder upscales."""
     upsample: PluginRef = ref("bicubic")
+    """Classic upscaler for the `upsampled` input and the global residual."""
     residual: bool = False
+    """Add the upsampled image to the decoder output (the net learns the difference)."""
 
 
 class LossTerm(BaseModel):
     """A weighted metric in the loss; extra keys are the metric's options."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     weight: PositiveFloat
+    """Weight of this metric in the sum."""
 
     @model_validator(mode="before")
     @classmethod
@@ -97,22 +115,33 @@ class LossTerm(BaseModel):
 
 
 class Schedule(Section):
+    """The learning-rate schedule over `train.steps`."""
+
     name: Literal["constant", "cosine", "warmup_cosine", "step"] = "constant"
+    """`constant` (optionally after a linear warmup), `cosine`, `warmup_cosine` or `step`."""
     warmup_steps: NonNegativeInt = 0
+    """Linear warmup from 0 (constant and warmup_cosine)."""
     final_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Final learning rate as a fraction of the peak (cosine, warmup_cosine)."""
     decay_every: PositiveInt | None = None
+    """Steps between decays for `step` (null: a third of the run)."""
     decay_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Multiplier at each decay for `step`."""
 
 
 class Optimizer(BaseModel):
     """An optax optimizer by name; extra keys are that optimizer's own arguments."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     name: Literal["adam", "adamw", "adadelta", "sgd", "rmsprop", "lamb"] = "adam"
+    """The optax function (the DLI course used adadelta with learning_rate 1.0)."""
     learning_rate: PositiveFloat = 1e-3
+    """Peak learning rate."""
     schedule: Schedule = Field(default_factory=Schedule)
+    """Learning-rate schedule."""
     clip_norm: PositiveFloat | None = None
+    """Clip gradients to this global norm (null: no clipping)."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -120,42 +149,72 @@ class Optimizer(BaseModel):
 
 
 class Train(Section):
+    """Length of training and how often to evaluate, log and checkpoint."""
+
     steps: PositiveInt
+    """Optimizer steps."""
     eval_every: PositiveInt | None = None
+    """Evaluate the model on the eval set every N steps (null: only at the end)."""
     checkpoint_every: PositiveInt | None = None
+    """Save a checkpoint every N steps (null: only at the end)."""
     log_every: PositiveInt = 10
+    """Record the training loss every N steps."""
     seed: int = 0
+    """Seeds initialisation, patch sampling, degradation and dropout."""
 
 
 class Eval(Section):
+    """The final comparison against the classic upscalers."""
+
     metrics: list[str] = Field(
         default_factory=lambda: ["psnr", "ssim", "hfenn", "mse"], min_length=1
     )
+    """Metric names (`zoo plugins --all`)."""
     convention: Literal["rgb", "y"] = "rgb"
+    """`rgb`: all channels in [0, 1], no crop (the DLI course); `y`: the published protocol
+    (8-bit, BT.601 luma, `scale` pixels shaved)."""
     upscalers: list[str] = Field(
         default_factory=lambda: ["nearest", "bilinear", "bicubic", "lanczos"]
     )
+    """Classic upscalers compared with the model."""
 
 
 class Checkpoint(Section):
+    """Which checkpoints are kept."""
+
     keep: PositiveInt = 3
+    """Keep the last N checkpoints..."""
     best: str | None = "psnr"
+    """...and the best by this eval metric (null: none); must be in eval.metrics."""
     async_save: bool = True
+    """Write checkpoints in the background while training goes on."""
 
 
 class Recipe(Section):
+    """A whole run."""
+
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    """Run name; the run directory defaults to runs/<name>."""
     scale: PositiveInt
+    """Upscaling factor."""
     data: Data = Field(default_factory=Data)
+    """Data."""
     degradation: PluginRef
+    """How HR becomes LR (a degradation plugin), inside the compiled step when jittable."""
     model: Model
+    """The autoencoder."""
     loss: dict[str, LossTerm] = Field(
         default_factory=lambda: {"mse": LossTerm(weight=1.0)}, min_length=1
     )
+    """Metric name -> weight (or {weight, options}); a weighted sum of differentiable metrics."""
     optimizer: Optimizer = Field(default_factory=Optimizer)
+    """Optimizer and schedule."""
     train: Train
+    """Training length and cadence."""
     eval: Eval = Field(default_factory=Eval)
+    """Evaluation."""
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+    """Checkpoint retention."""
 
     @model_validator(mode="after")
     def _patch_fits_scale(self) -> Recipe:

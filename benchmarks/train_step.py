@@ -1,0 +1,260 @@
+"""DLI train-step throughput: zoo's production step (JAX, CPU) against the same network in torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+import torch_dli
+from flax import nnx
+from torch import nn
+
+from zoo import model as model_lib
+from zoo import recipe as recipe_lib
+from zoo import train
+from zoo.registry import Registry, get_registry
+
+SCALE = 2
+PARAMETERS = 1_110_403  # REFERENCE.md: the whole DLI model
+ACTIVITY_L1 = 1e-9  # the course's activity regulariser, the dli plugins' default
+WARMUP_STEPS = 2  # the first compiles (JAX) or allocates (PyTorch); neither is timed
+# The DLI recipe's input upscaler (recipes/dli.yaml): scikit-image 0.14's bilinear rescale.
+UPSAMPLE_OPTIONS = {"border": "zero", "clip_to_input": True}
+Step = Callable[[np.ndarray], Any]
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The options; unknown ones are reported and ignored.
+
+    `nox -s bench -- ARGS` passes the same ARGS to every benchmark script.
+    """
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch", type=positive, default=16, help="images per step (16)")
+    parser.add_argument("--size", type=positive, default=64, help="HR patch side, 4 | size (64)")
+    parser.add_argument("--steps", type=positive, default=3, help="timed steps per repeat (3)")
+    parser.add_argument("--repeats", type=positive, default=5, help="timed repeats (5)")
+    parser.add_argument(
+        "--threads", type=positive, help="CPU threads for both (default: every CPU JAX may use)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        print(f"train_step.py: ignoring {' '.join(unknown)}", file=sys.stderr)
+    if args.size % 4:
+        parser.error(f"--size must be a multiple of 4 (x2 degradation, two poolings): {args.size}")
+    return args
+
+
+def usable_cpus() -> list[int]:
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def match_threads(requested: int | None) -> int:
+    """Give JAX and PyTorch the same number of CPU threads, and return it.
+
+    XLA's CPU client runs a computation on a pool of one thread per CPU the process may use (its
+    affinity mask) and ignores OMP_NUM_THREADS, so JAX gets fewer threads only by pinning the
+    process to fewer CPUs, which must happen before its first computation creates that client.
+    PyTorch then gets the same count through torch.set_num_threads.
+    """
+    cpus = usable_cpus()
+    threads = requested or len(cpus)
+    if threads > len(cpus):
+        raise SystemExit(f"--threads {threads}: this process may use only {len(cpus)} CPUs.")
+    if threads < len(cpus):
+        if not hasattr(os, "sched_setaffinity"):
+            raise SystemExit("--threads below the CPU count needs os.sched_setaffinity (Linux).")
+        os.sched_setaffinity(0, cpus[:threads])
+    torch.set_num_threads(threads)
+    return threads
+
+
+def random_batch(batch: int, size: int) -> np.ndarray:
+    """A uint8 NHWC batch, as zoo.data.PatchSampler gives the train step."""
+    return np.random.default_rng(0).integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# zoo
+
+
+def zoo_model(registry: Registry) -> model_lib.SuperResolver:
+    """The DLI model assembled through the registry, as recipes/dli.yaml has it."""
+    return model_lib.build_model(
+        encoder=("dli", {}),
+        decoder=("dli", {}),
+        input="upsampled",
+        upsample=registry.build("upscalers", "bilinear", UPSAMPLE_OPTIONS),
+        residual=False,
+        scale=SCALE,
+    )
+
+
+def adds_penalty(
+    model: model_lib.SuperResolver, loss: train.LossFn, degrade: Callable, hr: np.ndarray
+) -> bool:
+    """Whether zoo.train.loss_fn adds the model's sown penalty (DLI: activity L1) to the loss."""
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    key = jax.random.key(1)
+    target = jnp.asarray(hr, jnp.float32) / 255.0
+    lr = degrade(target, key)
+    value = train.loss_fn(params, graphdef, rest, lr, target, key, loss)
+    prediction, penalty = model.forward(lr, key=key)
+    plain = loss(prediction, target)
+    return bool(abs(value - plain - penalty) < abs(value - plain))
+
+
+def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
+    """zoo.train.train_step jitted with the state donated, the degradation inside, as production.
+
+    Returns the step as a function of the host batch, the model's parameter count, and whether
+    the production loss includes the model's activity penalty.
+    """
+    registry = get_registry()
+    model = zoo_model(registry)
+    optimizer = train.make_optimizer(
+        recipe_lib.Optimizer(name="adadelta", learning_rate=1.0, rho=0.95), steps
+    )
+    loss = train.make_loss(registry, {"mse": recipe_lib.LossTerm(weight=1.0)})
+    degrade = registry.build("degradations", "dli_bilinear", scale=SCALE)
+    penalty = adds_penalty(model, loss, degrade, hr)
+    graphdef, state = train.initial_state(model, optimizer, seed=0)
+    compiled = jax.jit(
+        partial(
+            train.train_step,
+            lr=None,
+            graphdef=graphdef,
+            loss=loss,
+            optimizer=optimizer,
+            degrade=degrade,
+        ),
+        donate_argnums=0,
+    )
+    holder = {"state": dict(state, key=jax.random.wrap_key_data(state["key"]))}
+
+    def step(batch: np.ndarray) -> Any:
+        holder["state"], value = compiled(holder["state"], jax.device_put(batch))
+        return holder["state"], value
+
+    return step, model_lib.count_parameters(model), penalty
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch
+
+
+def torch_step(activity_l1: float) -> tuple[Step, int]:
+    """The PyTorch peer's train step as a function of the host NHWC batch; its parameter count."""
+    torch.manual_seed(0)
+    model = torch_dli.DLI(activity_l1=activity_l1).train()
+    optimizer = torch_dli.make_optimizer(model)
+    loss = nn.MSELoss()
+
+    def step(batch: np.ndarray) -> Any:
+        return torch_dli.train_step(model, optimizer, loss, torch.from_numpy(batch), SCALE)
+
+    return step, torch_dli.count_parameters(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing and reporting
+
+
+def time_sides(sides: list[tuple[Step, np.ndarray]], steps: int, repeats: int) -> list[list[float]]:
+    """Seconds for ``steps`` steps of each side, ``repeats`` times, after the warm-up steps.
+
+    The sides alternate within each repeat, so a change in the machine's load hits both alike.
+    """
+    for step, batch in sides:
+        for _ in range(WARMUP_STEPS):
+            jax.block_until_ready(step(batch))
+    seconds: list[list[float]] = [[] for _ in sides]
+    for _ in range(repeats):
+        for (step, batch), record in zip(sides, seconds, strict=True):
+            start = time.perf_counter()
+            for _ in range(steps):
+                out = step(batch)
+            jax.block_until_ready(out)  # JAX dispatches asynchronously; PyTorch on CPU does not
+            record.append(time.perf_counter() - start)
+    return seconds
+
+
+def summary(name: str, parameters: int, seconds: list[float], args: argparse.Namespace) -> dict:
+    median = statistics.median(seconds)
+    return {
+        "name": name,
+        "parameters": parameters,
+        "seconds_per_repeat": [round(s, 4) for s in seconds],
+        "seconds_per_step": median / args.steps,
+        "images_per_second": args.batch * args.steps / median,
+    }
+
+
+def check_parameters(counts: dict[str, int]) -> None:
+    """Both networks must be the DLI network: stop before timing anything else."""
+    wrong = [f"{name} has {count:,}" for name, count in counts.items() if count != PARAMETERS]
+    if wrong:
+        raise SystemExit(f"the DLI network has {PARAMETERS:,} parameters, but {'; '.join(wrong)}.")
+
+
+def report(result: dict) -> str:
+    lines = [
+        f"DLI train step (x{SCALE}, upsampled input): batch {result['batch']} of "
+        f"{result['size']}x{result['size']} RGB, {result['threads']} CPU thread(s), "
+        f"median of {result['repeats']} x {result['steps']} steps",
+        "  activity L1 penalty in the loss: "
+        + ("yes, in both" if result["activity_l1_in_loss"] else "no (not in zoo.train's loss)"),
+    ]
+    for side in (result["zoo"], result["torch"]):
+        lines.append(
+            f"  {side['name']:<24} {side['parameters']:>10,} parameters "
+            f"{side['images_per_second']:>9.2f} images/s {side['seconds_per_step']:>8.3f} s/step"
+        )
+    lines.append(f"  ratio zoo/torch {result['ratio']:.2f} (above 1: zoo is faster)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    jax.config.update("jax_platforms", "cpu")  # the peer is PyTorch on the CPU
+    threads = match_threads(args.threads)
+    batch = random_batch(args.batch, args.size)
+    zoo, zoo_parameters, penalty = zoo_step(args.steps, batch)
+    peer, torch_parameters = torch_step(ACTIVITY_L1 if penalty else 0.0)
+    check_parameters({"zoo": zoo_parameters, "torch": torch_parameters})
+    nchw = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+    zoo_seconds, torch_seconds = time_sides([(zoo, batch), (peer, nchw)], args.steps, args.repeats)
+    result = {
+        "benchmark": "dli_train_step",
+        **{k: getattr(args, k) for k in ("batch", "size", "steps", "repeats")},
+        "threads": threads,
+        "activity_l1_in_loss": penalty,
+        "zoo": summary(f"zoo (jax {jax.__version__})", zoo_parameters, zoo_seconds, args),
+        "torch": summary(f"torch {torch.__version__}", torch_parameters, torch_seconds, args),
+    }
+    result["ratio"] = result["zoo"]["images_per_second"] / result["torch"]["images_per_second"]
+    print(json.dumps(result, indent=2) if args.json else report(result))
+
+
+if __name__ == "__main__":
+    main()
