@@ -9,7 +9,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import jax
@@ -125,7 +124,7 @@ def adds_penalty(
 
 
 def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
-    """zoo.train.train_step jitted with the state donated, the degradation inside, as production.
+    """The production step from zoo.train.compile_steps: state donated, degradation inside.
 
     Returns the step as a function of the host batch, the model's parameter count, and whether
     the production loss includes the model's activity penalty.
@@ -138,22 +137,11 @@ def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
     loss = train.make_loss(registry, {"mse": recipe_lib.LossTerm(weight=1.0)})
     degrade = registry.build("degradations", "dli_bilinear", scale=SCALE)
     penalty = adds_penalty(model, loss, degrade, hr)
-    graphdef, state = train.initial_state(model, optimizer, seed=0)
-    compiled = jax.jit(
-        partial(
-            train.train_step,
-            lr=None,
-            graphdef=graphdef,
-            loss=loss,
-            optimizer=optimizer,
-            degrade=degrade,
-        ),
-        donate_argnums=0,
-    )
-    holder = {"state": dict(state, key=jax.random.wrap_key_data(state["key"]))}
+    compiled = train.compile_steps(model, optimizer, loss, degrade, seed=0)
+    holder = {"state": compiled.init()}
 
     def step(batch: np.ndarray) -> Any:
-        holder["state"], value = compiled(holder["state"], jax.device_put(batch))
+        holder["state"], value = compiled.train(holder["state"], jax.device_put(batch))
         return holder["state"], value
 
     return step, model_lib.count_parameters(model), penalty

@@ -227,14 +227,16 @@ def loss_fn(
 def train_step(
     state: State,
     hr: jax.Array,
-    lr: jax.Array | None,
+    lr: jax.Array | None = None,
     *,
     graphdef: nnx.GraphDef,
     loss: LossFn,
     optimizer: optax.GradientTransformation,
     degrade: Callable[[jax.Array, jax.Array], jax.Array] | None,
-) -> tuple[State, Any]:
-    key, degrade_key, dropout_key = jax.random.split(state["key"], 3)
+) -> tuple[State, jax.Array]:
+    """One optimizer step on a uint8 HR batch; ``lr`` only when degradation ran on the host."""
+    # The key is stored as raw uint32 data so checkpoints hold a plain array.
+    key, degrade_key, dropout_key = jax.random.split(jax.random.wrap_key_data(state["key"]), 3)
     hr = hr.astype(jnp.float32) / 255.0
     if lr is None:
         lr = degrade(hr, degrade_key)
@@ -247,7 +249,7 @@ def train_step(
         params=optax.apply_updates(state["params"], updates),
         opt_state=opt_state,
         step=state["step"] + 1,
-        key=key,
+        key=jax.random.key_data(key),
     )
     return new_state, value
 
@@ -272,31 +274,40 @@ def initial_state(
     return graphdef, state
 
 
-def make_steps(parts: Parts) -> Steps:
-    graphdef, state = initial_state(parts.model, parts.optimizer, parts.recipe.train.seed)
-    replicated = NamedSharding(parts.mesh, PartitionSpec())
+def compile_steps(
+    model: nnx.Module,
+    optimizer: optax.GradientTransformation,
+    loss: LossFn,
+    degrade: Callable[[jax.Array, jax.Array], jax.Array] | None,
+    *,
+    seed: int,
+    mesh: Mesh | None = None,
+) -> Steps:
+    """The jitted train step (state donated) and predict step, and the replicated initial state.
 
-    def init() -> State:
-        return jax.device_put(state, replicated)
-
-    degrade = parts.degrade if parts.degrade_jittable else None
-
-    def step_with_raw_key(state: State, hr: jax.Array, lr: jax.Array | None):
-        typed = dict(state, key=jax.random.wrap_key_data(state["key"]))
-        new_state, value = train_step(
-            typed,
-            hr,
-            lr,
-            graphdef=graphdef,
-            loss=parts.loss,
-            optimizer=parts.optimizer,
-            degrade=degrade,
-        )
-        return dict(new_state, key=jax.random.key_data(new_state["key"])), value
-
-    train = jax.jit(step_with_raw_key, donate_argnums=(0,))
+    ``degrade`` runs inside the train step; pass None for a degradation that must run on the
+    host, and hand its output to the step as ``lr``.
+    """
+    graphdef, state = initial_state(model, optimizer, seed)
+    replicated = NamedSharding(mesh or make_mesh(), PartitionSpec())
+    train = jax.jit(
+        partial(train_step, graphdef=graphdef, loss=loss, optimizer=optimizer, degrade=degrade),
+        donate_argnums=(0,),
+    )
     predict = jax.jit(partial(eval_step, graphdef=graphdef))
-    return Steps(init=init, train=train, predict=predict)
+    return Steps(init=lambda: jax.device_put(state, replicated), train=train, predict=predict)
+
+
+def make_steps(parts: Parts) -> Steps:
+    degrade = parts.degrade if parts.degrade_jittable else None
+    return compile_steps(
+        parts.model,
+        parts.optimizer,
+        parts.loss,
+        degrade,
+        seed=parts.recipe.train.seed,
+        mesh=parts.mesh,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,13 +415,12 @@ def train_and_evaluate(
         )
     evaluation = eval_set.full(steps, state, parts, keep_outputs=True)
     final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
-    history.append(
-        {
-            "step": recipe.train.steps,
-            "loss": float(losses[-1]) if losses else math.nan,
-            **final_record,
-        }
-    )
+    if history and history[-1]["step"] == recipe.train.steps:
+        history[-1].update(final_record)
+    else:
+        history.append(
+            {"step": recipe.train.steps, "loss": losses[-1] if losses else math.nan, **final_record}
+        )
     save_state(manager, recipe.train.steps, state, parts, history, final_record)
     manager.wait_until_finished()
     manager.close()
@@ -533,10 +543,8 @@ class interrupt_guard:
                 raise KeyboardInterrupt
             self.flag = True
 
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread: leave Ctrl-C alone
             signal.signal(signal.SIGINT, handler)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            pass
         return lambda: self.flag
 
     def __exit__(self, *exc: Any) -> None:
