@@ -90,20 +90,26 @@ def section(model: type[BaseModel], prefix: str) -> list[str]:
     doc = (model.__doc__ or "").strip()
     if doc and not doc.startswith("A recipe section") and prefix:
         lines += [doc, ""]
-    lines += ["| field | type | default | constraints | meaning |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "| field | type | default | constraints | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     nested: list[tuple[type[BaseModel], str]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
         sub = recipe._submodel(annotation)
         path = f"{prefix}.{name}" if prefix else name
-        shown = "plugin reference" if sub is recipe.PluginRef else (
-            f"section `{path}`" if sub else type_name(annotation))
+        shown = (
+            "plugin reference"
+            if sub is recipe.PluginRef
+            else (f"section `{path}`" if sub else type_name(annotation))
+        )
         if typing.get_origin(annotation) is dict:
             shown = "mapping metric -> weight or {weight, options}"
         meaning = " ".join((field.description or "").split())
-        lines.append(f"| `{path}` | {shown} | {default_text(field)} | {constraints(field)} "
-                     f"| {meaning} |")
+        lines.append(
+            f"| `{path}` | {shown} | {default_text(field)} | {constraints(field)} | {meaning} |"
+        )
         if sub is not None and sub not in (recipe.PluginRef, recipe.LossTerm):
             nested.append((sub, path))
     lines.append("")
@@ -115,8 +121,14 @@ def section(model: type[BaseModel], prefix: str) -> list[str]:
 def main() -> int:
     lines = [INTRO.rstrip(), ""]
     for name, path in recipe.shipped_recipes().items():
-        first = next((line.strip("# ").strip() for line in path.read_text().splitlines()
-                      if line.startswith("#") and line.strip("# ")), "")
+        first = next(
+            (
+                line.strip("# ").strip()
+                for line in path.read_text().splitlines()
+                if line.startswith("#") and line.strip("# ")
+            ),
+            "",
+        )
         lines.append(f"- `{name}`: {first}")
     lines.append("")
     lines += section(recipe.Recipe, "")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage.transform import rescale
+
 from zoo_degradations import bicubic, blur, blur_noise_jpeg, dli_bilinear, jpeg, noise
 from zoo_upscalers import bilinear
 

@@ -6,6 +6,7 @@ import jax
 import numpy as np
 import pytest
 from PIL import Image
+
 from zoo_degradations import bicubic as bicubic_degradation
 from zoo_upscalers import bicubic, bilinear, lanczos, nearest
 

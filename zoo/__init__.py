@@ -32,9 +32,15 @@ def load(run_dir: str | Path, step: int | None = None) -> TrainedModel:
     return load_model(run_dir, step)
 
 
-def run(recipe: str | Path | dict[str, Any] | Recipe, *, workdir: str | Path | None = None,
-        resume: bool = False, force: bool = False, progress: bool = True,
-        **overrides: Any) -> RunResult:
+def run(
+    recipe: str | Path | dict[str, Any] | Recipe,
+    *,
+    workdir: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    **overrides: Any,
+) -> RunResult:
     """Train and evaluate a recipe (file, shipped name, dict or Recipe); returns the result.
 
     Keyword overrides use ``__`` for dots: ``zoo.run("ae_x2", train__steps=200)``.

@@ -196,26 +196,62 @@ def _names(value: str | None) -> list[str] | None:
 
 
 @cli.command("eval")
-@click.option("--data", "data_spec", required=True,
-              help="A folder of HR images, or a registered dataset name.")
+@click.option(
+    "--data",
+    "data_spec",
+    required=True,
+    help="A folder of HR images, or a registered dataset name.",
+)
 @click.option("--split", default=None, help="Dataset split (default: all, or the first split).")
-@click.option("--scale", type=click.IntRange(min=1), default=None,
-              help="Upscaling factor (default: the checkpoint's, else 2).")
-@click.option("--degradation", default=None,
-              help="How LR images are made (default: the checkpoint's, else bicubic).")
-@click.option("--lr", "lr_dir", type=click.Path(path_type=Path), default=None,
-              help="Use ready-made LR images from this folder (matched by name) instead.")
-@click.option("--convention", type=click.Choice(["y", "rgb"]), default="y", show_default=True,
-              help="y: published protocol (8-bit, BT.601 luma, shave scale); rgb: DLI course.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Upscaling factor (default: the checkpoint's, else 2).",
+)
+@click.option(
+    "--degradation",
+    default=None,
+    help="How LR images are made (default: the checkpoint's, else bicubic).",
+)
+@click.option(
+    "--lr",
+    "lr_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Use ready-made LR images from this folder (matched by name) instead.",
+)
+@click.option(
+    "--convention",
+    type=click.Choice(["y", "rgb"]),
+    default="y",
+    show_default=True,
+    help="y: published protocol (8-bit, BT.601 luma, shave scale); rgb: DLI course.",
+)
 @click.option("--upscalers", default=None, help="Comma-separated (default: every registered).")
 @click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma-separated.")
-@click.option("--checkpoint", "run_dir", type=click.Path(path_type=Path), default=None,
-              help="A run directory: adds its trained model to the comparison.")
+@click.option(
+    "--checkpoint",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A run directory: adds its trained model to the comparison.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N images.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def eval_command(data_spec: str, split: str | None, scale: int | None, degradation: str | None,
-                 lr_dir: Path | None, convention: str, upscalers: str | None, metrics: str,
-                 run_dir: Path | None, limit: int | None, as_json: bool) -> None:
+def eval_command(
+    data_spec: str,
+    split: str | None,
+    scale: int | None,
+    degradation: str | None,
+    lr_dir: Path | None,
+    convention: str,
+    upscalers: str | None,
+    metrics: str,
+    run_dir: Path | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Compare classic upscalers (and optionally a trained model) on a set of HR images.
 
     Example: zoo eval --data ../shared/data/Set5/HR --scale 2 --degradation bicubic
@@ -223,9 +259,17 @@ def eval_command(data_spec: str, split: str | None, scale: int | None, degradati
     from zoo import compare
 
     evaluation = compare.run_eval(
-        data_spec=data_spec, split=split, scale=scale, degradation=degradation, lr_dir=lr_dir,
-        convention=convention, upscalers=_names(upscalers), metrics=_names(metrics) or [],
-        run_dir=run_dir, limit=limit, progress=not as_json,
+        data_spec=data_spec,
+        split=split,
+        scale=scale,
+        degradation=degradation,
+        lr_dir=lr_dir,
+        convention=convention,
+        upscalers=_names(upscalers),
+        metrics=_names(metrics) or [],
+        run_dir=run_dir,
+        limit=limit,
+        progress=not as_json,
     )
     if as_json:
         click.echo(json.dumps(evaluation.to_json(), indent=2))
@@ -240,18 +284,43 @@ def eval_command(data_spec: str, split: str | None, scale: int | None, degradati
 
 
 @cli.command()
-@click.option("--checkpoint", "run_dir", type=click.Path(path_type=Path), required=True,
-              help="The run directory of a trained model.")
+@click.option(
+    "--checkpoint",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The run directory of a trained model.",
+)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Output folder (created if missing).")
-@click.option("--tile", type=click.IntRange(min=8), default=None,
-              help="Process in tiles of this many LR pixels to bound memory.")
-@click.option("--overlap", type=click.IntRange(min=0), default=16, show_default=True,
-              help="Margin in LR pixels each tile borrows from its neighbours.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (created if missing).",
+)
+@click.option(
+    "--tile",
+    type=click.IntRange(min=8),
+    default=None,
+    help="Process in tiles of this many LR pixels to bound memory.",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(min=0),
+    default=16,
+    show_default=True,
+    help="Margin in LR pixels each tile borrows from its neighbours.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | None,
-            overlap: int, force: bool) -> None:
+def upscale(
+    run_dir: Path,
+    inputs: tuple[Path, ...],
+    output: Path,
+    tile: int | None,
+    overlap: int,
+    force: bool,
+) -> None:
     """Upscale images (files or folders) with a trained model, writing 8-bit PNGs to OUTPUT."""
     from tqdm.auto import tqdm
 
@@ -264,8 +333,9 @@ def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | N
         if item.is_dir():
             found = images.list_images(item)
             if not found:
-                raise DataError(f"{item}: no images here (looked for "
-                                f"{', '.join(sorted(images.EXTENSIONS))}).")
+                raise DataError(
+                    f"{item}: no images here (looked for {', '.join(sorted(images.EXTENSIONS))})."
+                )
             files += found
         elif item.is_file():
             files.append(item)
@@ -274,15 +344,21 @@ def upscale(run_dir: Path, inputs: tuple[Path, ...], output: Path, tile: int | N
     targets = [output / f"{path.stem}.png" for path in files]
     clashes = [t for t in targets if t.exists()]
     if clashes and not force:
-        raise DataError(f"{clashes[0]} already exists ({len(clashes)} output file(s) would be "
-                        "overwritten); pass --force or choose another -o.")
+        raise DataError(
+            f"{clashes[0]} already exists ({len(clashes)} output file(s) would be "
+            "overwritten); pass --force or choose another -o."
+        )
     if len(set(targets)) != len(targets):
-        raise DataError("two inputs share a file name stem, so their outputs would collide; "
-                        "upscale them into separate -o folders.")
+        raise DataError(
+            "two inputs share a file name stem, so their outputs would collide; "
+            "upscale them into separate -o folders."
+        )
     model = upscale_lib.load(run_dir)
     output.mkdir(parents=True, exist_ok=True)
-    for path, target in tqdm(list(zip(files, targets, strict=True)), unit="image",
-                             desc=f"x{model.scale}"):
+    for path, target in tqdm(
+        list(zip(files, targets, strict=True)), unit="image", desc=f"x{model.scale}"
+    ):
         images.write_png(target, model.upscale(images.read_image(path), tile=tile, overlap=overlap))
-    click.echo(f"Wrote {len(files)} image(s) to {output} (model step {model.step}, "
-               f"x{model.scale}).")
+    click.echo(
+        f"Wrote {len(files)} image(s) to {output} (model step {model.step}, x{model.scale})."
+    )

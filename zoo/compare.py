@@ -14,10 +14,20 @@ from zoo.errors import DataError, PluginError
 from zoo.registry import Registry, get_registry
 
 
-def run_eval(*, data_spec: str, split: str | None, scale: int | None, degradation: str | None,
-             lr_dir: Path | None, convention: str, upscalers: list[str] | None,
-             metrics: list[str], run_dir: Path | None, limit: int | None,
-             progress: bool = True) -> evaluate.Evaluation:
+def run_eval(
+    *,
+    data_spec: str,
+    split: str | None,
+    scale: int | None,
+    degradation: str | None,
+    lr_dir: Path | None,
+    convention: str,
+    upscalers: list[str] | None,
+    metrics: list[str],
+    run_dir: Path | None,
+    limit: int | None,
+    progress: bool = True,
+) -> evaluate.Evaluation:
     registry = get_registry()
     model = None
     if run_dir is not None:
@@ -25,8 +35,10 @@ def run_eval(*, data_spec: str, split: str | None, scale: int | None, degradatio
 
         model = upscale.load(run_dir)
         if scale is not None and scale != model.scale:
-            raise DataError(f"--scale {scale} differs from the model's scale {model.scale} "
-                            f"({run_dir}); drop --scale or use a x{scale} model.")
+            raise DataError(
+                f"--scale {scale} differs from the model's scale {model.scale} "
+                f"({run_dir}); drop --scale or use a x{scale} model."
+            )
         scale = model.scale
         degradation = degradation or model.recipe.degradation.name
     scale = scale or 2
@@ -35,7 +47,8 @@ def run_eval(*, data_spec: str, split: str | None, scale: int | None, degradatio
         raise PluginError(f"--metrics is empty. Valid: {', '.join(registry.names('metrics'))}.")
     metric_specs = evaluate.metric_specs(registry, metrics)
     systems: dict[str, evaluate.System] = dict(
-        evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale))
+        evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale)
+    )
     if model is not None:
         systems["model"] = lambda lr: jnp.asarray(model.lr_predict(np.asarray(lr[0])))[None]
     dataset = open_dataset(registry, data_spec, split)
@@ -48,9 +61,17 @@ def run_eval(*, data_spec: str, split: str | None, scale: int | None, degradatio
         lr = degrade_all(registry, degradation, scale, hr)
     bar = _bar(len(hr), progress)
     try:
-        return evaluate.evaluate(hr, lr, systems, metric_specs, names=names, scale=scale,
-                                 convention=convention, degradation=degradation,
-                                 progress=lambda done: bar.update(1))
+        return evaluate.evaluate(
+            hr,
+            lr,
+            systems,
+            metric_specs,
+            names=names,
+            scale=scale,
+            convention=convention,
+            degradation=degradation,
+            progress=lambda done: bar.update(1),
+        )
     finally:
         bar.close()
 
@@ -64,8 +85,7 @@ def _bar(total: int, enabled: bool) -> Any:
 def open_dataset(registry: Registry, spec: str, split: str | None) -> Any:
     """A folder path becomes the `folder` dataset; anything else is a dataset name."""
     if Path(spec).is_dir():
-        return registry.build("datasets", "folder", {"path": str(Path(spec))},
-                              split=split or "all")
+        return registry.build("datasets", "folder", {"path": str(Path(spec))}, split=split or "all")
     if Path(spec).exists():
         raise DataError(f"{spec}: --data must be a folder of images or a dataset name.")
     entry = registry.get("datasets", spec)
@@ -76,16 +96,20 @@ def open_dataset(registry: Registry, spec: str, split: str | None) -> Any:
     return entry.build(split=chosen)
 
 
-def degrade_all(registry: Registry, name: str, scale: int, hr: list[np.ndarray]
-                ) -> list[np.ndarray]:
+def degrade_all(
+    registry: Registry, name: str, scale: int, hr: list[np.ndarray]
+) -> list[np.ndarray]:
     degrade = registry.build("degradations", name, scale=scale)
     key = jax.random.key(0)
-    return [np.asarray(degrade(jnp.asarray(image)[None], jax.random.fold_in(key, index))[0])
-            for index, image in enumerate(hr)]
+    return [
+        np.asarray(degrade(jnp.asarray(image)[None], jax.random.fold_in(key, index))[0])
+        for index, image in enumerate(hr)
+    ]
 
 
-def matching_lr(registry: Registry, lr_dir: Path, names: list[str], hr: list[np.ndarray],
-                scale: int) -> list[np.ndarray]:
+def matching_lr(
+    registry: Registry, lr_dir: Path, names: list[str], hr: list[np.ndarray], scale: int
+) -> list[np.ndarray]:
     """LR files matched to HR names: ``baby`` matches baby.png, babyx2.png or baby_x2.png."""
     dataset = open_dataset(registry, str(lr_dir), "all")
     by_name = {str(dataset.names[i]): i for i in range(len(dataset))}
@@ -96,11 +120,15 @@ def matching_lr(registry: Registry, lr_dir: Path, names: list[str], hr: list[np.
                 low = np.asarray(dataset[by_name[candidate]])
                 break
         else:
-            raise DataError(f"{lr_dir}: no LR image for {name!r} (looked for {name}, "
-                            f"{name}x{scale}, {name}_x{scale} with an image extension).")
+            raise DataError(
+                f"{lr_dir}: no LR image for {name!r} (looked for {name}, "
+                f"{name}x{scale}, {name}_x{scale} with an image extension)."
+            )
         expected = (image.shape[0] // scale, image.shape[1] // scale)
         if low.shape[:2] != expected:
-            raise DataError(f"{lr_dir}: {name} LR image is {low.shape[1]}x{low.shape[0]}, "
-                            f"expected {expected[1]}x{expected[0]} for x{scale}.")
+            raise DataError(
+                f"{lr_dir}: {name} LR image is {low.shape[1]}x{low.shape[0]}, "
+                f"expected {expected[1]}x{expected[0]} for x{scale}."
+            )
         result.append(data.to_float(low))
     return result

@@ -39,8 +39,9 @@ class TrainedModel:
     def scale(self) -> int:
         return self.recipe.scale
 
-    def upscale(self, image: np.ndarray, *, tile: int | None = None, overlap: int = 16
-                ) -> np.ndarray:
+    def upscale(
+        self, image: np.ndarray, *, tile: int | None = None, overlap: int = 16
+    ) -> np.ndarray:
         """Upscale one HWC image (uint8, or float in [0, 1]); returns the same dtype.
 
         ``tile`` (low-resolution pixels) bounds memory; ``overlap`` is the margin each tile
@@ -83,8 +84,9 @@ def load(run_dir: str | Path, step: int | None = None) -> TrainedModel:
     return TrainedModel(recipe, step, state, predict)
 
 
-def upscale_array(predict: Any, lr: np.ndarray, scale: int, *, tile: int | None, overlap: int
-                  ) -> np.ndarray:
+def upscale_array(
+    predict: Any, lr: np.ndarray, scale: int, *, tile: int | None, overlap: int
+) -> np.ndarray:
     """Upscale float HWC ``lr`` with ``predict`` (HWC -> HWC), whole or in aligned tiles."""
     height, width = lr.shape[:2]
     padded = pad_to_multiple(lr, ALIGN)
@@ -100,9 +102,9 @@ def upscale_array(predict: Any, lr: np.ndarray, scale: int, *, tile: int | None,
             x1 = min(padded.shape[1], left + tile + margin)
             high = predict(padded[y0:y1, x0:x1])
             bottom, right = min(top + tile, padded.shape[0]), min(left + tile, padded.shape[1])
-            out[top * scale: bottom * scale, left * scale: right * scale] = high[
-                (top - y0) * scale: (bottom - y0) * scale,
-                (left - x0) * scale: (right - x0) * scale,
+            out[top * scale : bottom * scale, left * scale : right * scale] = high[
+                (top - y0) * scale : (bottom - y0) * scale,
+                (left - x0) * scale : (right - x0) * scale,
             ]
     return out[: height * scale, : width * scale]
 

@@ -13,8 +13,8 @@ def _gaussian_blur(images: jax.Array, sigma: float) -> jax.Array:
     taps = jnp.exp(-0.5 * (jnp.arange(-radius, radius + 1) / sigma) ** 2)
     taps = taps / taps.sum()
     padded = jnp.pad(images, ((0, 0), (radius, radius), (radius, radius), (0, 0)), mode="edge")
-    rows = sum(taps[i] * padded[:, i: i + images.shape[1], :, :] for i in range(2 * radius + 1))
-    return sum(taps[i] * rows[:, :, i: i + images.shape[2], :] for i in range(2 * radius + 1))
+    rows = sum(taps[i] * padded[:, i : i + images.shape[1], :, :] for i in range(2 * radius + 1))
+    return sum(taps[i] * rows[:, :, i : i + images.shape[2], :] for i in range(2 * radius + 1))
 
 
 def sharp_bicubic(amount: float = 0.6, sigma: float = 1.0):
