@@ -99,12 +99,14 @@ def open_dataset(registry: Registry, spec: str, split: str | None) -> Any:
 def degrade_all(
     registry: Registry, name: str, scale: int, hr: list[np.ndarray]
 ) -> list[np.ndarray]:
+    """LR images rounded to 8 bits, as the LR files of the published protocol are."""
     degrade = registry.build("degradations", name, scale=scale)
     key = jax.random.key(0)
-    return [
-        np.asarray(degrade(jnp.asarray(image)[None], jax.random.fold_in(key, index))[0])
+    low = [
+        degrade(jnp.asarray(image)[None], jax.random.fold_in(key, index))[0]
         for index, image in enumerate(hr)
     ]
+    return [data.to_float(evaluate.to_uint8(image)) for image in low]
 
 
 def matching_lr(

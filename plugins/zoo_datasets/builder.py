@@ -69,8 +69,9 @@ class ZooImages(tfds.core.GeneratorBasedBuilder, skip_registration=True):  # typ
 def write(data_dir: Path, items: Sequence[Item], description: str) -> None:
     """Prepare ``items`` (at least one) as a TFDS dataset under ``data_dir``."""
     builder = ZooImages(data_dir=data_dir, items=items, description=description)
-    # TFDS prints "Downloading and preparing dataset ..." to stdout although nothing downloads;
-    # its progress bars go to stderr and stay.
+    # TFDS prints "Downloading and preparing dataset ..." to stdout although nothing downloads,
+    # and its shuffling bars name temporary paths; zoo shows its own progress instead.
+    tfds.disable_progress_bar()
     with contextlib.redirect_stdout(io.StringIO()):
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(try_download_gcs=False)
