@@ -23,6 +23,20 @@ from zoo.errors import ZooError
 logging.getLogger("absl").setLevel(logging.WARNING)
 
 
+class _QuietReadOnly(logging.Filter):
+    """Drop the warnings Orbax gives each time a read-only manager opens (zoo.load, resume)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            message.startswith("Given directory is read only")
+            or message.startswith("CheckpointManagerOptions.read_only=True, setting")
+        )
+
+
+logging.getLogger("absl").addFilter(_QuietReadOnly())
+
+
 class CheckpointError(ZooError):
     """A run directory has no usable checkpoint."""
 
@@ -46,17 +60,26 @@ def open_manager(
 ) -> ocp.CheckpointManager:
     """A CheckpointManager that keeps the last ``keep`` steps and the best by ``best_metric``."""
     keep: list[Any] = [policies.LatestN(n=policy.keep)]
+    best: dict[str, Any] = {}
     if policy.best_metric is not None:
         metric = policy.best_metric
+
+        def get_metric(metrics: Any) -> float:
+            return float(metrics[metric])
+
         keep.append(
             policies.BestN(
-                get_metric_fn=lambda metrics: metrics[metric],
+                get_metric_fn=get_metric,
                 reverse=not policy.higher_is_better,
                 n=1,
                 keep_checkpoints_without_metrics=False,
             )
         )
+        # Orbax writes a step's metrics to disk only when best_fn is set; without them a later
+        # manager (resume, zoo.load) sees no metrics, so it cannot find or keep the best step.
+        best = {"best_fn": get_metric, "best_mode": "max" if policy.higher_is_better else "min"}
     options = ocp.CheckpointManagerOptions(
+        **best,
         preservation_policy=policies.AnyPreservationPolicy(keep),
         enable_async_checkpointing=policy.async_save,
         read_only=read_only,

@@ -9,6 +9,7 @@ sharded over a ``jax.sharding.Mesh`` of all devices; parameters are replicated.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -137,7 +138,8 @@ def make_loss(registry: Registry, terms: Mapping[str, recipe_lib.LossTerm]) -> L
     ]
 
     def loss(pred: jax.Array, target: jax.Array) -> jax.Array:
-        return sum(weight * jnp.mean(metric(pred, target)) for weight, metric in weighted)
+        terms = [weight * jnp.mean(metric(pred, target)) for weight, metric in weighted]
+        return functools.reduce(jnp.add, terms)
 
     return loss
 
@@ -239,6 +241,8 @@ def train_step(
     key, degrade_key, dropout_key = jax.random.split(jax.random.wrap_key_data(state["key"]), 3)
     hr = hr.astype(jnp.float32) / 255.0
     if lr is None:
+        if degrade is None:
+            raise ValueError("train_step needs lr when the degradation runs on the host")
         lr = degrade(hr, degrade_key)
     value, grads = jax.value_and_grad(loss_fn)(
         state["params"], graphdef, state["rest"], lr, hr, dropout_key, loss
@@ -263,7 +267,7 @@ def initial_state(
     model: nnx.Module, optimizer: optax.GradientTransformation, seed: int
 ) -> tuple[nnx.GraphDef, State]:
     """The model's graph and the full training state: parameters, optimizer, step, PRNG key."""
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]
     state = {
         "params": params,
         "rest": rest,
@@ -393,15 +397,20 @@ def train_and_evaluate(
                 if (recipe.train.log_every and done % recipe.train.log_every == 0) or record:
                     entry = {"step": done, "loss": float(loss_value)}
                     history.append({**entry, **(record or {})})
+                saved = False
                 if (
                     recipe.train.checkpoint_every
                     and done % recipe.train.checkpoint_every == 0
                     and done != recipe.train.steps
                 ):
                     save_state(manager, done, state, parts, history, record)
-                if stop():
+                    saved = True
+                # Ctrl-C during the last step changes nothing: the run finishes and evaluates
+                # (stopping there would save a final checkpoint that --resume refuses).
+                if done != recipe.train.steps and stop():
                     interrupted = True
-                    save_state(manager, done, state, parts, history, record)
+                    if not saved:  # Orbax refuses to save a step twice
+                        save_state(manager, done, state, parts, history, record)
                     break
     finally:
         bar.close()

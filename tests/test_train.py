@@ -1,0 +1,361 @@
+"""Training end to end: outputs, determinism, sharding, resume, Ctrl-C, retention, early errors.
+
+Every run here is tiny (16-pixel patches, batches of 2, a few steps of an 8-wide resnet, one
+32-pixel evaluation image), so the file stays fast on a two-core CPU. Tests that only read a run
+share the module's `tiny_run`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import zoo
+from zoo import checkpoint, data
+from zoo import recipe as recipe_lib
+from zoo.cli import cli
+from zoo.errors import RecipeError, ZooError
+from zoo.train import Interrupted, train_and_evaluate
+
+STEPS = 4
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "scale": 2,
+    "data": {
+        "train": {"name": "embedded", "split": "train"},
+        "eval": {"name": "embedded", "split": "holdout"},
+        "patch": 16,
+        "batch": 2,
+        "eval_images": 1,
+        "eval_crop": 32,
+    },
+    "degradation": "bicubic",
+    "model": {
+        "encoder": {"name": "resnet", "width": 8, "blocks": 1},
+        "decoder": "pixelshuffle",
+        "input": "lr",
+        "residual": True,
+    },
+    "loss": {"mse": 1.0},
+    "optimizer": {"name": "adam", "learning_rate": 1e-3},
+    "train": {"steps": STEPS, "eval_every": 2, "checkpoint_every": 2, "log_every": 1},
+    "eval": {"metrics": ["psnr", "mse"], "convention": "rgb", "upscalers": ["nearest", "bicubic"]},
+    "checkpoint": {"keep": 2, "best": "psnr"},
+}
+
+
+def make_recipe(*overrides: str, base: dict[str, Any] = TINY) -> recipe_lib.Recipe:
+    return recipe_lib.from_dict(copy.deepcopy(base), list(overrides))
+
+
+def run(workdir: Path, *overrides: str, **kwargs: Any) -> zoo.train.RunResult:
+    return train_and_evaluate(make_recipe(*overrides), workdir, progress=False, **kwargs)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def params_at(run_dir: Path, step: int) -> list[np.ndarray]:
+    """The parameters saved at ``step``, restored from the run directory alone."""
+    return [np.asarray(leaf) for leaf in jax.tree.leaves(zoo.load(run_dir, step).state["params"])]
+
+
+def assert_same_params(a: list[np.ndarray], b: list[np.ndarray], atol: float) -> None:
+    assert len(a) == len(b) and a
+    for left, right in zip(a, b, strict=True):
+        assert left.shape == right.shape
+        np.testing.assert_allclose(left, right, rtol=0, atol=atol)
+
+
+def saved_steps(run_dir: Path) -> list[int]:
+    return sorted(int(p.name) for p in (run_dir / "checkpoints").iterdir() if p.name.isdigit())
+
+
+def write_recipe(path: Path, recipe: dict[str, Any] = TINY) -> Path:
+    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, zoo.train.RunResult]:
+    """One uninterrupted 4-step run on all (two) devices; tests only read it."""
+    workdir = tmp_path_factory.mktemp("train") / "tiny"
+    return workdir, run(workdir)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+
+def test_run_writes_recipe_metrics_report_and_checkpoints(tiny_run):
+    workdir, result = tiny_run
+    assert sorted(p.name for p in workdir.iterdir()) == [
+        "checkpoints",
+        "metrics.json",
+        "recipe.json",
+        "report.html",
+    ]
+
+    saved = read_json(workdir / "recipe.json")
+    assert saved["recipe"] == make_recipe().model_dump(mode="json")
+    assert saved["zoo_version"] == zoo.__version__
+    # Every plugin that built a part, by entry-point name, with its distribution and version.
+    for name in ("autoencoder", "datasets", "degradations", "metrics", "upscalers"):
+        assert saved["plugins"][name] == {"distribution": "zoo-sr", "version": zoo.__version__}
+    # The recipe inside the checkpoint is the same resolved recipe.
+    assert checkpoint.read_recipe(workdir)["recipe"] == saved["recipe"]
+
+    metrics = read_json(workdir / "metrics.json")
+    assert metrics["convention"] == "rgb"
+    assert metrics["scale"] == 2
+    assert metrics["steps"] == STEPS
+    assert set(metrics["results"]) == {"model", "nearest", "bicubic"}
+    (image,) = metrics["images"]
+    for system, values in metrics["results"].items():
+        assert set(values) == {"psnr", "mse"}
+        for metric, mean in values.items():
+            assert np.isfinite(mean)
+            assert metrics["per_image"][system][metric][image] == pytest.approx(mean)
+    # The bicubic baseline is a real measurement, not a placeholder.
+    assert 20 < metrics["results"]["bicubic"]["psnr"] < 50
+
+    history = metrics["history"]
+    assert [entry["step"] for entry in history] == [1, 2, 3, 4]
+    assert all(np.isfinite(entry["loss"]) and entry["loss"] > 0 for entry in history)
+    assert "eval_psnr" in history[1] and "eval_psnr" not in history[0]
+    final = history[-1]
+    assert final["eval_psnr"] == pytest.approx(metrics["results"]["model"]["psnr"])
+    assert final["eval_mse"] == pytest.approx(metrics["results"]["model"]["mse"])
+    assert result.history == history
+
+    html = (workdir / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "bicubic" in html and "nearest" in html
+
+    assert saved_steps(workdir) == [2, 4]
+
+
+def test_same_recipe_and_seed_give_identical_metrics(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    again = run(tmp_path / "again")
+    first = read_json(workdir / "metrics.json")
+    second = read_json(tmp_path / "again" / "metrics.json")
+    assert second["per_image"] == first["per_image"]
+    assert second["history"] == first["history"]
+    assert_same_params(params_at(tmp_path / "again", STEPS), params_at(workdir, STEPS), atol=0)
+    assert again.evaluation.results == first["results"]
+
+
+def test_one_device_and_two_devices_train_alike(tiny_run, tmp_path):
+    devices = jax.devices()
+    if len(devices) != 2:
+        pytest.skip(f"needs exactly 2 devices (XLA_FLAGS forces 2 host devices); have {devices}")
+    workdir, two = tiny_run  # trained on both devices: the default
+    one = run(tmp_path / "one", devices=devices[:1])
+    assert one.history[0]["loss"] == pytest.approx(two.history[0]["loss"], abs=1e-5, rel=0)
+    assert_same_params(params_at(tmp_path / "one", STEPS), params_at(workdir, STEPS), atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Resume
+
+
+def test_resumed_run_matches_an_uninterrupted_one(tiny_run, tmp_path):
+    workdir, straight = tiny_run
+    half = tmp_path / "half"
+    run(half, f"train.steps={STEPS // 2}")
+    assert saved_steps(half) == [STEPS // 2]
+    resumed = run(half, resume=True)
+    assert resumed.steps == STEPS
+    assert saved_steps(half) == [STEPS // 2, STEPS]
+    assert_same_params(params_at(half, STEPS), params_at(workdir, STEPS), atol=1e-6)
+    # The history carries on from the checkpoint: no step twice, none missing.
+    assert [entry["step"] for entry in resumed.history] == [1, 2, 3, 4]
+    for entry, expected in zip(resumed.history, straight.history, strict=True):
+        assert entry == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_resume_with_a_changed_recipe_names_the_difference(tiny_run):
+    workdir, _ = tiny_run
+    before = saved_steps(workdir)
+    with pytest.raises(RecipeError) as caught:
+        run(workdir, "optimizer.learning_rate=0.01", "train.steps=6", resume=True)
+    message = str(caught.value)
+    assert "optimizer.learning_rate" in message
+    assert "0.001" in message and "0.01" in message
+    assert saved_steps(workdir) == before
+
+
+def test_resume_past_the_end_or_without_checkpoints_is_an_error(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    with pytest.raises(ZooError, match="already reached step 4"):
+        run(workdir, resume=True)
+    with pytest.raises(ZooError, match="nothing to resume"):
+        run(tmp_path / "empty", resume=True)
+
+
+def test_fresh_run_into_a_used_workdir_is_refused(tiny_run):
+    workdir, _ = tiny_run
+    before = {p.relative_to(workdir): p.stat().st_mtime_ns for p in workdir.rglob("*")}
+    with pytest.raises(ZooError) as caught:
+        run(workdir)
+    assert "--resume" in str(caught.value) and "--force" in str(caught.value)
+    after = {p.relative_to(workdir): p.stat().st_mtime_ns for p in workdir.rglob("*")}
+    assert after == before
+
+
+def test_force_moves_the_old_run_aside(tiny_run, tmp_path):
+    source, _ = tiny_run
+    workdir = tmp_path / "tiny"
+    shutil.copytree(source, workdir)
+    old_metrics = (workdir / "metrics.json").read_bytes()
+    run(workdir, "train.steps=2", force=True)
+    moved = [p for p in tmp_path.iterdir() if p.name.startswith("tiny.")]
+    assert len(moved) == 1, list(tmp_path.iterdir())
+    backup = moved[0]
+    assert (backup / "metrics.json").read_bytes() == old_metrics
+    assert saved_steps(backup) == [2, 4]
+    assert zoo.load(backup, STEPS).step == STEPS
+    assert saved_steps(workdir) == [2]
+    assert read_json(workdir / "metrics.json")["steps"] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C
+
+
+@pytest.fixture
+def ctrl_c_before(monkeypatch):
+    """Send a real SIGINT to this process when the sampler is asked for a given step's batch."""
+
+    def arm(step: int) -> None:
+        original = data.PatchSampler.batch_at
+
+        def batch_at(self, index):
+            if index == step:
+                signal.raise_signal(signal.SIGINT)
+            return original(self, index)
+
+        monkeypatch.setattr(data.PatchSampler, "batch_at", batch_at)
+
+    return arm
+
+
+@pytest.mark.parametrize(
+    "interrupted_step",
+    [
+        pytest.param(1, id="between-checkpoints"),
+        pytest.param(2, id="on-a-checkpoint-step"),  # the periodic save and the stop save meet
+    ],
+)
+def test_ctrl_c_saves_exits_130_and_resume_finishes(
+    tiny_run, tmp_path, ctrl_c_before, monkeypatch, interrupted_step
+):
+    workdir, _ = tiny_run
+    (tmp_path / "recipes").mkdir()
+    write_recipe(tmp_path / "recipes" / "tiny.yaml")
+    monkeypatch.chdir(tmp_path)  # so `zoo run tiny`, as the message suggests, finds the recipe
+    target = tmp_path / "run"
+    handler = signal.getsignal(signal.SIGINT)
+    # The signal arrives while the batch for step N is prepared: step N completes, then it stops.
+    # Only the first run reaches that index; the resumed one starts after it.
+    ctrl_c_before(interrupted_step - 1)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["run", "tiny", "--workdir", str(target)])
+    assert result.exit_code == Interrupted.exit_code == 130, result.output
+    assert f"interrupted at step {interrupted_step}" in result.output
+    assert f"zoo run tiny --workdir {target} --resume" in result.output
+    assert "Traceback" not in result.output
+    assert signal.getsignal(signal.SIGINT) is handler  # the handler is put back
+    assert saved_steps(target) == [interrupted_step]
+    assert not (target / "metrics.json").exists()
+
+    resumed = runner.invoke(cli, ["run", "tiny", "--workdir", str(target), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert read_json(target / "metrics.json")["steps"] == STEPS
+    assert_same_params(params_at(target, STEPS), params_at(workdir, STEPS), atol=1e-6)
+
+
+def test_ctrl_c_during_the_last_step_finishes_the_run(tmp_path, ctrl_c_before):
+    ctrl_c_before(STEPS - 1)
+    result = run(tmp_path / "run", f"train.steps={STEPS}")
+    assert result.steps == STEPS
+    assert (tmp_path / "run" / "metrics.json").is_file()
+    assert saved_steps(tmp_path / "run")[-1] == STEPS
+
+
+def test_interrupted_is_a_zoo_error_with_exit_code_130():
+    assert issubclass(Interrupted, ZooError)
+    assert Interrupted.exit_code == 130
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+def test_keep_one_and_best_psnr_leaves_the_latest_and_the_best(tmp_path):
+    workdir = tmp_path / "run"
+    # A large learning rate makes the model worse after its first step, so best != latest.
+    retention = (
+        "train.eval_every=1",
+        "train.checkpoint_every=1",
+        "optimizer.learning_rate=0.05",
+        "checkpoint.keep=1",
+        "checkpoint.best=psnr",
+    )
+    first = run(workdir, "train.steps=3", *retention)
+    scored = {entry["step"]: entry["eval_psnr"] for entry in first.history}
+    assert sorted(scored) == [1, 2, 3]
+    best = max(scored, key=scored.__getitem__)
+    assert best != 3, f"the test needs a best step before the last one: {scored}"
+    assert saved_steps(workdir) == [best, 3]
+    assert zoo.load(workdir).step == best  # the best by default, found from the files alone
+
+    # The best survives a resume: the new manager reads the saved steps' metrics back.
+    second = run(workdir, "train.steps=6", *retention, resume=True)
+    scored = {entry["step"]: entry["eval_psnr"] for entry in second.history}
+    assert sorted(scored) == [1, 2, 3, 4, 5, 6]
+    best = max(scored, key=scored.__getitem__)
+    assert saved_steps(workdir) == sorted({best, 6})
+    assert zoo.load(workdir).step == best
+    assert zoo.load(workdir, 6).step == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors before anything is written
+
+
+def test_batch_not_divisible_by_devices_fails_before_writing(tmp_path):
+    if len(jax.devices()) != 2:
+        pytest.skip(
+            f"needs exactly 2 devices (XLA_FLAGS forces 2 host devices); have {jax.devices()}"
+        )
+    workdir = tmp_path / "run"
+    with pytest.raises(RecipeError, match=r"data\.batch \(3\).*2"):
+        run(workdir, "data.batch=3")
+    assert not workdir.exists()
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(write_recipe(tmp_path / "tiny.yaml")),
+            "data.batch=3",
+            "--workdir",
+            str(workdir),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "data.batch" in result.output and "Traceback" not in result.output
+    assert not workdir.exists()
