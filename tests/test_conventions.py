@@ -172,3 +172,18 @@ def test_y_reproduces_published_set5_bicubic_x2(metrics, shared_data):
     # The data README: a faithful implementation lands within about 0.02 dB and 0.001.
     assert abs(mean_psnr - 33.66) < 0.025, mean_psnr
     assert abs(mean_ssim - 0.9299) < 0.001, mean_ssim
+
+
+def test_y_scores_single_channel_sources_on_their_grey_level():
+    grey = RNG.random((2, 12, 12, 1)).astype(np.float32)
+    target = np.repeat(grey, 3, axis=3)
+    pred = np.clip(target + RNG.normal(0, 0.02, target.shape), 0, 1).astype(np.float32)
+    flags = np.array([True, False])
+    scored_pred, scored_target = conventions.apply("y", pred, target, 2, flags)
+    level = lambda x: np.floor(np.clip(x, 0, 1) * 255 + 0.5) / 255
+    np.testing.assert_allclose(scored_target[0, ..., 0], level(grey[0, 2:-2, 2:-2, 0]), atol=1e-6)
+    luma = (16 + 219 * level(grey[1, 2:-2, 2:-2, 0])) / 255
+    np.testing.assert_allclose(scored_target[1, ..., 0], luma, atol=1e-6)
+    error_grey = np.mean((scored_pred[0] - scored_target[0]) ** 2)
+    error_luma = np.mean(((scored_pred[0] - scored_target[0]) * 219 / 255) ** 2)
+    assert error_grey > error_luma  # grey-level scoring is the stricter one

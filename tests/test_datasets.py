@@ -467,3 +467,29 @@ def test_set14(shared_data, data_dir):
             assert image.shape == (original.height, original.width, 3), name
     bridge = ds[ds.names.index("bridge")]
     assert (bridge[..., 0] == bridge[..., 1]).all() and (bridge[..., 0] == bridge[..., 2]).all()
+
+
+def test_single_channel_flags_follow_the_source_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 8), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "grey.png")
+    Image.fromarray(np.repeat(pixels[..., None], 3, axis=2)).save(folder / "grey_as_rgb.png")
+    from zoo.registry import get_registry
+
+    dataset = get_registry().build("datasets", "folder", {"path": str(folder)}, split="all")
+    assert dict(zip(dataset.names, dataset.single_channel, strict=True)) == {
+        "grey": True,
+        "grey_as_rgb": False,
+    }
+    assert dataset[0:1].single_channel == (True,)
+
+
+def test_embedded_marks_its_grey_photographs(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "cache"))
+    from zoo.registry import get_registry
+
+    dataset = get_registry().build("datasets", "embedded", split="all")
+    flags = dict(zip(dataset.names, dataset.single_channel, strict=True))
+    assert flags["camera"] and flags["moon"] and not flags["astronaut"]

@@ -312,6 +312,34 @@ def test_set5_bicubic_matches_the_published_numbers(shared_data, scale):
     assert report["results"]["bicubic"]["ssim"] == pytest.approx(ssim, abs=0.002)
 
 
+SET14_BICUBIC_X2 = (30.24, 0.8688)
+
+
+@pytest.mark.shared_data
+def test_set14_bicubic_matches_the_published_numbers_with_its_grey_image(shared_data):
+    common = [
+        "--data",
+        shared_data / "Set14" / "HR",
+        "--scale",
+        "2",
+        "--upscalers",
+        "bicubic",
+        "--convention",
+        "y",
+        "--metrics",
+        "psnr,ssim",
+    ]
+    report = eval_json(*common)
+    psnr, ssim = SET14_BICUBIC_X2
+    assert report["results"]["bicubic"]["psnr"] == pytest.approx(psnr, abs=0.03)
+    assert report["results"]["bicubic"]["ssim"] == pytest.approx(ssim, abs=0.002)
+    # bridge.png has one channel: scored on its grey level, 20 log10(255 / 219) below its luma.
+    bridge = report["per_image"]["bicubic"]["psnr"]["bridge"]
+    rgb_copy = shared_data / "Set14" / "HR" / "bridge.png"
+    assert Image.open(rgb_copy).mode == "L"
+    assert 20 < bridge < 30
+
+
 @pytest.mark.shared_data
 def test_set5_bicubic_degradation_matches_the_matlab_lr_files(shared_data):
     """The degradation reproduces MATLAB imresize: same scores as the reference LR files."""

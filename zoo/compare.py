@@ -70,6 +70,7 @@ def run_eval(
             scale=scale,
             convention=convention,
             degradation=degradation,
+            single_channel=data.single_channel_flags(dataset, len(names)),
             progress=lambda done: bar.update(1),
         )
     finally:

@@ -20,6 +20,12 @@ def image_name(dataset: Dataset, index: int) -> str:
     return str(names[index]) if names is not None else f"image #{index}"
 
 
+def single_channel_flags(dataset: Dataset, count: int) -> list[bool]:
+    """Which of the first ``count`` images were grey at the source (False when not declared)."""
+    flags: Sequence[bool] | None = getattr(dataset, "single_channel", None)
+    return [bool(flags[i]) if flags is not None else False for i in range(count)]
+
+
 def mod_crop(image: np.ndarray, multiple: int) -> np.ndarray:
     """Crop H and W down to a multiple of ``multiple`` (the published protocol's first step)."""
     height, width = image.shape[0], image.shape[1]

@@ -92,9 +92,13 @@ def upscaler_systems(registry: Registry, names: Sequence[str], scale: int) -> di
 
 @partial(jax.jit, static_argnames=("convention", "scale"))
 def prepare(
-    pred: jax.Array, target: jax.Array, convention: str, scale: int
+    pred: jax.Array,
+    target: jax.Array,
+    convention: str,
+    scale: int,
+    single_channel: jax.Array | None = None,
 ) -> tuple[jax.Array, jax.Array]:
-    return conventions.apply(convention, jnp.clip(pred, 0.0, 1.0), target, scale)
+    return conventions.apply(convention, jnp.clip(pred, 0.0, 1.0), target, scale, single_channel)
 
 
 def evaluate(
@@ -107,10 +111,14 @@ def evaluate(
     scale: int,
     convention: str,
     degradation: str,
+    single_channel: Sequence[bool] | None = None,
     keep_outputs: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
-    """Score each system's output on every image; HR and LR as float32 HWC in [0, 1]."""
+    """Score each system's output on every image; HR and LR as float32 HWC in [0, 1].
+
+    ``single_channel`` marks images that were grey at the source (see zoo.conventions).
+    """
     evaluation = Evaluation(convention, scale, degradation, list(names), list(metrics))
     for system in systems:
         evaluation.per_image[system] = {m.name: [] for m in metrics}
@@ -118,6 +126,7 @@ def evaluate(
     for index, (hr, lr) in enumerate(zip(hr_images, lr_images, strict=True)):
         target = jnp.asarray(hr)[None]
         low = jnp.asarray(lr)[None]
+        grey = None if single_channel is None else jnp.asarray([single_channel[index]])
         for system, upscale in systems.items():
             pred = upscale(low)
             if pred.shape != target.shape:
@@ -125,7 +134,7 @@ def evaluate(
                     f"{system} produced {pred.shape[1:3]} for {names[index]}, "
                     f"expected {target.shape[1:3]}"
                 )
-            scored_pred, scored_target = prepare(pred, target, convention, scale)
+            scored_pred, scored_target = prepare(pred, target, convention, scale, grey)
             for metric in metrics:
                 value = float(metric.fn(scored_pred, scored_target)[0])
                 evaluation.per_image[system][metric.name].append(value)

@@ -83,7 +83,9 @@ def register_datasets(register: Register) -> None:
 
     ``factory(*, split: str, **options)`` returns a random-access sequence: ``len(ds)`` and
     ``ds[i]`` -> ``numpy.ndarray`` uint8 of shape ``(H, W, 3)``, RGB. It may carry ``names``, a
-    sequence of per-image names for reports. Meta ``splits`` lists the valid split names.
+    sequence of per-image names for reports, and ``single_channel``, a sequence of bools saying
+    which images were grey at the source (the ``y`` convention scores those on their grey
+    level, as the published protocol does). Meta ``splits`` lists the valid split names.
     Errors about the data name the offending file and say what to do.
     """
 

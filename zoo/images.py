@@ -137,6 +137,19 @@ def _sixteen_bit_tiff(path: Path) -> np.ndarray:
         return np.moveaxis(pixels, 0, -1) if page.axes.startswith("S") else pixels
 
 
+# Pillow modes of images stored with a single channel (grey, with or without alpha).
+SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+
+
+def is_single_channel(path: Path) -> bool:
+    """Whether the file stores one channel (grey), read from its header without decoding."""
+    try:
+        with Image.open(path) as image:
+            return image.mode in SINGLE_CHANNEL_MODES
+    except (OSError, UnidentifiedImageError):
+        return False  # read_image reports unreadable files with their name
+
+
 def is_image_name(filename: str) -> bool:
     return not filename.startswith(".") and Path(filename).suffix.lower() in EXTENSIONS
 

@@ -393,7 +393,7 @@ def train_and_evaluate(
                     and done % recipe.train.eval_every == 0
                     and done != recipe.train.steps
                 ):
-                    record = eval_set.model_means(steps, state)
+                    record = eval_set.model_means(steps, state, parts)
                 if (recipe.train.log_every and done % recipe.train.log_every == 0) or record:
                     entry = {"step": done, "loss": float(loss_value)}
                     history.append({**entry, **(record or {})})
@@ -586,9 +586,7 @@ class EvalSet:
     names: list[str]
     hr: list[np.ndarray]
     lr: list[np.ndarray]
-    metrics: list[evaluate.MetricSpec]
-    convention: str
-    scale: int
+    single_channel: list[bool]
 
     @classmethod
     def build(cls, parts: Parts) -> EvalSet:
@@ -606,24 +604,11 @@ class EvalSet:
             np.asarray(parts.degrade(jnp.asarray(image)[None], jax.random.fold_in(key, i))[0])
             for i, image in enumerate(hr)
         ]
-        return cls(names, hr, lr, parts.metrics, recipe.eval.convention, recipe.scale)
+        return cls(names, hr, lr, data.single_channel_flags(parts.eval_dataset, len(names)))
 
-    def model_means(self, steps: Steps, state: State) -> dict[str, float]:
-        values: dict[str, list[float]] = {}
-        for hr, lr in zip(self.hr, self.lr, strict=True):
-            pred = steps.predict(state, jnp.asarray(lr)[None])
-            prepared = evaluate.prepare(pred, jnp.asarray(hr)[None], self.convention, self.scale)
-            for metric in self.metrics:
-                values.setdefault(metric.name, []).append(float(metric.fn(*prepared)[0]))
-        return {f"eval_{name}": float(np.mean(v)) for name, v in values.items()}
-
-    def full(
-        self, steps: Steps, state: State, parts: Parts, *, keep_outputs: bool
+    def evaluate(
+        self, systems: Mapping[str, evaluate.System], parts: Parts, *, keep_outputs: bool
     ) -> evaluate.Evaluation:
-        systems: dict[str, evaluate.System] = dict(
-            evaluate.upscaler_systems(parts.registry, parts.upscalers, parts.recipe.scale)
-        )
-        systems["model"] = lambda lr: steps.predict(state, lr)
         return evaluate.evaluate(
             self.hr,
             self.lr,
@@ -633,8 +618,25 @@ class EvalSet:
             scale=parts.recipe.scale,
             convention=parts.recipe.eval.convention,
             degradation=str(parts.recipe.degradation),
+            single_channel=self.single_channel,
             keep_outputs=keep_outputs,
         )
+
+    def model_means(self, steps: Steps, state: State, parts: Parts) -> dict[str, float]:
+        """The model's mean metrics, as history entries (``eval_psnr``, ...)."""
+        model = {"model": lambda lr: steps.predict(state, lr)}
+        results = self.evaluate(model, parts, keep_outputs=False).results["model"]
+        return {f"eval_{name}": value for name, value in results.items()}
+
+    def full(
+        self, steps: Steps, state: State, parts: Parts, *, keep_outputs: bool
+    ) -> evaluate.Evaluation:
+        """The model and every classic upscaler side by side."""
+        systems: dict[str, evaluate.System] = dict(
+            evaluate.upscaler_systems(parts.registry, parts.upscalers, parts.recipe.scale)
+        )
+        systems["model"] = lambda lr: steps.predict(state, lr)
+        return self.evaluate(systems, parts, keep_outputs=keep_outputs)
 
 
 def write_outputs(result: RunResult, parts: Parts, eval_set: EvalSet) -> None:

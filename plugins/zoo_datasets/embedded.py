@@ -55,6 +55,7 @@ def embedded_dataset(*, split: str) -> ImageDataset:
         in_holdout=HOLDOUT.__contains__,
         label="embedded",
         location=entry,
+        is_single_channel=frozenset(GREY).__contains__,
     )
 
 

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from zoo.errors import DataError
-from zoo.images import read_image
+from zoo.images import is_single_channel, read_image
 from zoo_datasets.cache import open_cached
 from zoo_datasets.images import ImageDataset, check_split, split_view
 from zoo_datasets.listing import EXTENSIONS, content_key, find_images, image_names
@@ -39,6 +39,7 @@ def folder_dataset(
         label=f"folder {root}",
         location=entry,
         empty_hint="Change holdout_percent, or use split 'all'.",
+        is_single_channel=dict(zip(names, map(is_single_channel, files), strict=True)).__getitem__,
     )
 
 

@@ -26,6 +26,8 @@ class ImageDataset(Sequence[np.ndarray]):
     """Random-access images, sorted by name.
 
     ``ds[i]`` is a fresh uint8 RGB ``(H, W, 3)`` array named ``ds.names[i]``; a slice is a view.
+    ``ds.single_channel[i]`` says whether the source image had one channel (grey): the published
+    evaluation protocol scores such images on their grey level rather than their luma.
     """
 
     def __init__(
@@ -35,10 +37,14 @@ class ImageDataset(Sequence[np.ndarray]):
         names: Sequence[str],
         label: str,
         location: Path,
+        single_channel: Sequence[bool] | None = None,
     ) -> None:
         self._records = records
         self._indices = tuple(indices)
         self.names: tuple[str, ...] = tuple(names)
+        self.single_channel: tuple[bool, ...] = (
+            tuple(single_channel) if single_channel is not None else (False,) * len(self.names)
+        )
         self.label = label
         self.location = location
 
@@ -54,7 +60,12 @@ class ImageDataset(Sequence[np.ndarray]):
     def __getitem__(self, index: int | slice) -> np.ndarray | ImageDataset:
         if isinstance(index, slice):
             return ImageDataset(
-                self._records, self._indices[index], self.names[index], self.label, self.location
+                self._records,
+                self._indices[index],
+                self.names[index],
+                self.label,
+                self.location,
+                self.single_channel[index],
             )
         position = range(len(self))[index]  # IndexError out of range; negative indices work
         record = self._records[self._indices[position]]
@@ -85,6 +96,7 @@ def split_view(
     label: str,
     location: Path,
     empty_hint: str = "",
+    is_single_channel: Callable[[str], bool] = lambda name: False,
 ) -> ImageDataset:
     """The ``train`` (not holdout), ``holdout`` or ``all`` view of the stored records."""
     wanted = {
@@ -97,6 +109,12 @@ def split_view(
         raise DataError(
             f"{label}: split {split!r} has no images (of {len(names)} in all). {empty_hint}".strip()
         )
+    chosen = [names[i] for i in indices]
     return ImageDataset(
-        records, indices, [names[i] for i in indices], f"{label}[{split}]", location
+        records,
+        indices,
+        chosen,
+        f"{label}[{split}]",
+        location,
+        [is_single_channel(name) for name in chosen],
     )
