@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,12 @@ def run(
     if dry_run:
         click.echo(train.describe_plan(train.build_parts(resolved), resolved, workdir))
         return
-    train.run_from_cli(resolved, workdir, resume=resume, force=force)
+    try:
+        train.run_from_cli(resolved, workdir, resume=resume, force=force)
+    except train.Interrupted as exc:
+        again = shlex.join(["zoo", "run", recipe, *overrides, "--workdir", str(workdir)])
+        message = str(exc).split(";")[0]
+        raise train.Interrupted(f"{message}. Continue with: {again} --resume") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +263,7 @@ def eval_command(
     Example: zoo eval --data ../shared/data/Set5/HR --scale 2 --degradation bicubic
     """
     from zoo import compare
+    from zoo.evaluate import strict_json
 
     evaluation = compare.run_eval(
         data_spec=data_spec,
@@ -272,7 +279,7 @@ def eval_command(
         progress=not as_json,
     )
     if as_json:
-        click.echo(json.dumps(evaluation.to_json(), indent=2))
+        click.echo(json.dumps(strict_json(evaluation.to_json()), indent=2, allow_nan=False))
     else:
         from zoo.evaluate import format_table
 
@@ -308,7 +315,7 @@ def eval_command(
 @click.option(
     "--overlap",
     type=click.IntRange(min=0),
-    default=16,
+    default=24,
     show_default=True,
     help="Margin in LR pixels each tile borrows from its neighbours.",
 )

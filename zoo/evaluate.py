@@ -6,6 +6,7 @@ Every result carries the name of the convention it was measured under.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -72,6 +73,18 @@ class Evaluation:
                 for system, by_metric in self.per_image.items()
             },
         }
+
+
+def strict_json(payload: Any) -> Any:
+    """``payload`` with non-finite floats as null: strict JSON has no Infinity (PSNR of an exact
+    copy) or NaN, and tools such as jq reject them."""
+    if isinstance(payload, float):
+        return payload if math.isfinite(payload) else None
+    if isinstance(payload, dict):
+        return {key: strict_json(value) for key, value in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [strict_json(value) for value in payload]
+    return payload
 
 
 def metric_specs(registry: Registry, names: Sequence[str]) -> list[MetricSpec]:

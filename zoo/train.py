@@ -419,8 +419,7 @@ def train_and_evaluate(
         manager.close()
         raise Interrupted(
             f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
-            f"{checkpoint.checkpoint_dir(workdir)}. Continue with: zoo run {recipe.name} "
-            f"--workdir {workdir} --resume"
+            f"{checkpoint.checkpoint_dir(workdir)}; resume=True (--resume) continues the run."
         )
     evaluation = eval_set.full(steps, state, parts, keep_outputs=True)
     final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
@@ -535,7 +534,8 @@ def recipe_differences(
 def write_json(path: Path, payload: Any) -> None:
     """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, indent=2, default=float) + "\n", encoding="utf-8")
+    text = json.dumps(evaluate.strict_json(payload), indent=2, default=float, allow_nan=False)
+    temporary.write_text(text + "\n", encoding="utf-8")
     os.replace(temporary, path)
 
 

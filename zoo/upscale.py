@@ -24,6 +24,9 @@ from zoo.registry import get_registry
 # Tile origins and padded sizes are multiples of this (in low-resolution pixels) so that every
 # tile sees the same pooling grid as the whole image: covers pooling by up to 4 at scales 1-4.
 ALIGN = 4
+# Margin in LR pixels each tile borrows from its neighbours: the largest receptive field among
+# the built-in designs is the DLI net on the LR image, 19 pixels each side.
+DEFAULT_OVERLAP = 24
 
 
 @dataclass
@@ -40,7 +43,7 @@ class TrainedModel:
         return self.recipe.scale
 
     def upscale(
-        self, image: np.ndarray, *, tile: int | None = None, overlap: int = 16
+        self, image: np.ndarray, *, tile: int | None = None, overlap: int = DEFAULT_OVERLAP
     ) -> np.ndarray:
         """Upscale one HWC image (uint8, or float in [0, 1]); returns the same dtype.
 
