@@ -37,8 +37,14 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / np.float32(255.0)
 
 
-def load_images(dataset: Dataset, *, minimum: int = 1, source: str = "dataset") -> list[np.ndarray]:
-    """Every image of a dataset as uint8 HWC RGB, checked once: an image too small names itself."""
+def load_images(
+    dataset: Dataset, *, minimum: int = 1, resize_to: int | None = None, source: str = "dataset"
+) -> list[np.ndarray]:
+    """Every image of a dataset as uint8 HWC RGB, checked once: an image too small names itself.
+
+    ``resize_to`` first resizes each whole image to that square size (bilinear, antialiased),
+    as the DLI course did with its 256x256 inputs.
+    """
     images = []
     for index in range(len(dataset)):
         image = np.asarray(dataset[index])
@@ -47,6 +53,8 @@ def load_images(dataset: Dataset, *, minimum: int = 1, source: str = "dataset") 
                 f"{source}: {image_name(dataset, index)} is {image.dtype} "
                 f"{image.shape}; datasets must give uint8 (H, W, 3) images."
             )
+        if resize_to is not None:
+            image = resize_square(image, resize_to)
         if min(image.shape[:2]) < minimum:
             raise DataError(
                 f"{source}: {image_name(dataset, index)} is {image.shape[1]}x{image.shape[0]} "
@@ -56,6 +64,14 @@ def load_images(dataset: Dataset, *, minimum: int = 1, source: str = "dataset") 
     if not images:
         raise DataError(f"{source}: the dataset has no images.")
     return images
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    """A uint8 image resized to size x size, bilinear with antialiasing (aspect not kept)."""
+    from zoo import resize
+
+    resized = resize.resize(to_float(image)[None], (size, size), "linear", antialias=True)[0]
+    return np.asarray(np.round(np.clip(resized, 0.0, 1.0) * 255.0)).astype(np.uint8)
 
 
 @dataclass

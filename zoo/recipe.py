@@ -74,6 +74,9 @@ class Data(Section):
     """Patches per step; divisible by the number of devices."""
     augment: bool = True
     """Random flips and 90-degree turns of each patch."""
+    resize: PositiveInt | None = None
+    """Resize each whole training image to this square size before cutting patches (the DLI
+    course resized to 256x256; null: keep the images' own size)."""
     eval_images: PositiveInt | None = None
     """Evaluate on the first N images only (null: all)."""
     eval_crop: PositiveInt | None = None

@@ -177,6 +177,7 @@ def describe_plan(parts: Parts, recipe: recipe_lib.Recipe, workdir: Path) -> str
     lines = [
         f"recipe {recipe.name}: x{recipe.scale} super-resolution, run directory {workdir}",
         f"  train data   {recipe.data.train} ({len(parts.train_dataset)} images), "
+        f"{f'resized to {recipe.data.resize}x{recipe.data.resize}, ' if recipe.data.resize else ''}"
         f"patch {recipe.data.patch}, batch {recipe.data.batch}",
         f"  eval data    {recipe.data.eval} ({len(parts.eval_dataset)} images)",
         f"  degradation  {recipe.degradation}"
@@ -351,6 +352,7 @@ def train_and_evaluate(
         data.load_images(
             parts.train_dataset,
             minimum=recipe.data.patch,
+            resize_to=recipe.data.resize,
             source=f"data.train ({recipe.data.train})",
         ),
         recipe.data.patch,
