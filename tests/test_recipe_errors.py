@@ -159,6 +159,18 @@ def test_override_with_a_bad_value(tmp_path):
     )
 
 
+def test_override_with_an_empty_value(tmp_path):
+    path = write(tmp_path, VALID)
+    assert_error(*show(str(path), "train.steps="), "has no value", "null")
+
+
+def test_override_can_clear_an_optional_field(tmp_path):
+    path = write(tmp_path, with_change("train.eval_every", 5))
+    code, output = show(str(path), "train.eval_every=null")
+    assert code == 0, output
+    assert yaml.safe_load(output)["train"]["eval_every"] is None
+
+
 def test_override_without_equals_sign(tmp_path):
     path = write(tmp_path, VALID)
     assert_error(*show(str(path), "train.steps"), "must look like field.path=value")

@@ -359,3 +359,18 @@ def test_batch_not_divisible_by_devices_fails_before_writing(tmp_path):
     assert result.exit_code == 2, result.output
     assert "data.batch" in result.output and "Traceback" not in result.output
     assert not workdir.exists()
+
+
+def test_a_pooling_model_evaluates_image_sizes_its_pooling_does_not_divide(tmp_path):
+    """The DLI net pools twice; a 30-pixel eval image (15 LR pixels) is padded, then cropped."""
+    result = run(
+        tmp_path / "dli",
+        "model.encoder={name: dli, width: 4}",
+        "model.decoder=dli",
+        "model.input=upsampled",
+        "model.residual=false",
+        "data.eval_crop=30",
+        "train.steps=1",
+    )
+    assert result.evaluation.outputs["model"][0].shape == (30, 30, 3)
+    assert np.isfinite(result.evaluation.results["model"]["psnr"])

@@ -50,7 +50,7 @@ def run_eval(
         evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale)
     )
     if model is not None:
-        systems["model"] = lambda lr: jnp.asarray(model.lr_predict(np.asarray(lr[0])))[None]
+        systems["model"] = lambda lr: jnp.asarray(model.upscale(np.asarray(lr[0])))[None]
     dataset = open_dataset(registry, data_spec, split)
     names, hr_uint8 = data.eval_images(dataset, scale, limit=limit, source=data_spec)
     hr = [data.to_float(image) for image in hr_uint8]

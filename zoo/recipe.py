@@ -336,12 +336,14 @@ def parse_override(text: str, source: str) -> tuple[str, Any]:
             f"{source}: override {text!r} must look like field.path=value "
             "(for example train.steps=200)."
         )
+    if not value_text.strip():
+        raise RecipeError(
+            f"{source}: override {text!r} has no value (write null to clear an optional field)."
+        )
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else None
+        value = yaml.safe_load(value_text)
     except yaml.YAMLError:
         raise RecipeError(f"{source}: override {text!r}: the value is not valid YAML.") from None
-    if value is None:
-        raise RecipeError(f"{source}: override {text!r} has no value.")
     return dotted.strip(), value
 
 

@@ -30,7 +30,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from zoo import checkpoint, data, evaluate
+from zoo import checkpoint, data, evaluate, tiling
 from zoo import model as model_lib
 from zoo import recipe as recipe_lib
 from zoo.errors import RecipeError, ZooError
@@ -626,7 +626,7 @@ class EvalSet:
 
     def model_means(self, steps: Steps, state: State, parts: Parts) -> dict[str, float]:
         """The model's mean metrics, as history entries (``eval_psnr``, ...)."""
-        model = {"model": lambda lr: steps.predict(state, lr)}
+        model = {"model": model_system(steps, state, parts.recipe.scale)}
         results = self.evaluate(model, parts, keep_outputs=False).results["model"]
         return {f"eval_{name}": value for name, value in results.items()}
 
@@ -637,8 +637,21 @@ class EvalSet:
         systems: dict[str, evaluate.System] = dict(
             evaluate.upscaler_systems(parts.registry, parts.upscalers, parts.recipe.scale)
         )
-        systems["model"] = lambda lr: steps.predict(state, lr)
+        systems["model"] = model_system(steps, state, parts.recipe.scale)
         return self.evaluate(systems, parts, keep_outputs=keep_outputs)
+
+
+def model_system(steps: Steps, state: State, scale: int) -> evaluate.System:
+    """The model as an evaluation system for images of any size (padded to its pooling grid)."""
+
+    def predict(lr: np.ndarray) -> np.ndarray:
+        return np.asarray(steps.predict(state, jnp.asarray(lr)[None])[0])
+
+    def system(lr: jax.Array) -> jax.Array:
+        whole = tiling.upscale_array(predict, np.asarray(lr[0]), scale, tile=None, overlap=0)
+        return jnp.asarray(whole)[None]
+
+    return system
 
 
 def write_outputs(result: RunResult, parts: Parts, eval_set: EvalSet) -> None:
