@@ -374,3 +374,23 @@ def test_a_pooling_model_evaluates_image_sizes_its_pooling_does_not_divide(tmp_p
     )
     assert result.evaluation.outputs["model"][0].shape == (30, 30, 3)
     assert np.isfinite(result.evaluation.results["model"]["psnr"])
+
+
+def test_python_api_runs_a_recipe_with_keyword_overrides(tmp_path):
+    result = zoo.run(
+        copy.deepcopy(TINY),
+        workdir=tmp_path / "api",
+        progress=False,
+        train__steps=1,
+        data__eval_crop=16,
+    )
+    assert result.steps == 1
+    assert (
+        json.loads((tmp_path / "api" / "recipe.json").read_text())["recipe"]["train"]["steps"] == 1
+    )
+    model = zoo.load(tmp_path / "api")
+    low = np.zeros((5, 7, 3), np.uint8)
+    assert model.upscale(low).shape == (10, 14, 3)
+    with pytest.raises(RecipeError, match="train has no field 'stepz'"):
+        zoo.run(copy.deepcopy(TINY), workdir=tmp_path / "bad", train__stepz=1)
+    assert not (tmp_path / "bad").exists()
