@@ -67,11 +67,30 @@ def example_plugin(session: nox.Session) -> None:
     listing = session.run("zoo", "plugins", "--json", silent=True)
     if "zoo-example-plugin" not in (listing or ""):
         session.error("`zoo plugins` does not list zoo-example-plugin")
-    session.run("zoo", "recipes", "validate",
-                "examples/zoo-example-plugin/recipes/charbonnier_x2.yaml", env=CACHE_ENV)
-    session.run("zoo", "eval", "--data", "embedded", "--split", "holdout", "--scale", "2",
-                "--upscalers", "bicubic,sharp_bicubic", "--metrics", "psnr,charbonnier",
-                "--convention", "rgb", env=CACHE_ENV)
+    session.run(
+        "zoo",
+        "recipes",
+        "validate",
+        "examples/zoo-example-plugin/recipes/charbonnier_x2.yaml",
+        env=CACHE_ENV,
+    )
+    session.run(
+        "zoo",
+        "eval",
+        "--data",
+        "embedded",
+        "--split",
+        "holdout",
+        "--scale",
+        "2",
+        "--upscalers",
+        "bicubic,sharp_bicubic",
+        "--metrics",
+        "psnr,charbonnier",
+        "--convention",
+        "rgb",
+        env=CACHE_ENV,
+    )
 
 
 @nox.session

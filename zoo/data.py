@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import jax.numpy as jnp
 import numpy as np
 
 from zoo.errors import DataError
@@ -70,7 +71,8 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     """A uint8 image resized to size x size, bilinear with antialiasing (aspect not kept)."""
     from zoo import resize
 
-    resized = resize.resize(to_float(image)[None], (size, size), "linear", antialias=True)[0]
+    batch = jnp.asarray(to_float(image)[None])
+    resized = resize.resize(batch, (size, size), "linear", antialias=True)[0]
     return np.asarray(np.round(np.clip(resized, 0.0, 1.0) * 255.0)).astype(np.uint8)
 
 

@@ -608,7 +608,7 @@ class EvalSet:
         ]
         return cls(names, hr, lr, data.single_channel_flags(parts.eval_dataset, len(names)))
 
-    def evaluate(
+    def score(
         self, systems: Mapping[str, evaluate.System], parts: Parts, *, keep_outputs: bool
     ) -> evaluate.Evaluation:
         return evaluate.evaluate(
@@ -627,7 +627,7 @@ class EvalSet:
     def model_means(self, steps: Steps, state: State, parts: Parts) -> dict[str, float]:
         """The model's mean metrics, as history entries (``eval_psnr``, ...)."""
         model = {"model": model_system(steps, state, parts.recipe.scale)}
-        results = self.evaluate(model, parts, keep_outputs=False).results["model"]
+        results = self.score(model, parts, keep_outputs=False).results["model"]
         return {f"eval_{name}": value for name, value in results.items()}
 
     def full(
@@ -638,7 +638,7 @@ class EvalSet:
             evaluate.upscaler_systems(parts.registry, parts.upscalers, parts.recipe.scale)
         )
         systems["model"] = model_system(steps, state, parts.recipe.scale)
-        return self.evaluate(systems, parts, keep_outputs=keep_outputs)
+        return self.score(systems, parts, keep_outputs=keep_outputs)
 
 
 def model_system(steps: Steps, state: State, scale: int) -> evaluate.System:
