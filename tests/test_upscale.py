@@ -59,7 +59,7 @@ MODELS = {
     # The same network on the LR image itself: its receptive field is 19 LR pixels each side.
     "dli_lr": {"encoder": {"name": "dli", "width": 4}, "decoder": "dli", "input": "lr"},
 }
-DEFAULT_OVERLAP = 24  # `zoo upscale --overlap` and TrainedModel.upscale(overlap=)
+DEFAULT_OVERLAP = None  # `zoo upscale` and TrainedModel.upscale: measured from the model
 
 
 def train_tiny(workdir: Path, model: str) -> Path:
@@ -190,7 +190,9 @@ def test_upscale_rejects_other_channel_counts(resnet):
 # 37x23 image pads to 40x24: tile 8 cuts 5 x 3 tiles, tile 16 cuts 3 x 2, edge tiles included.
 
 
-def max_difference(model, image: np.ndarray, tile: int, overlap: int = DEFAULT_OVERLAP) -> float:
+def max_difference(
+    model, image: np.ndarray, tile: int, overlap: int | None = DEFAULT_OVERLAP
+) -> float:
     return float(
         np.abs(model.upscale(image, tile=tile, overlap=overlap) - model.upscale(image)).max()
     )
@@ -325,3 +327,19 @@ def test_cli_default_overlap_is_seamless_for_dli_upsampled(runs, tmp_path):
     assert a.shape == (74, 46, 3)
     assert np.abs(a - b).max() <= 1  # equal up to a float rounding at a .5 boundary
     assert np.mean(a != b) < 0.001
+
+
+@pytest.mark.parametrize(
+    ("model_name", "low", "high"), [("resnet", 3, 8), ("dli_upsampled", 8, 16)]
+)
+def test_receptive_radius_is_measured_and_sets_the_default_overlap(loaded, model_name, low, high):
+    model = loaded(model_name)
+    assert low <= model.receptive_radius <= high
+    assert model.default_overlap() >= max(24, model.receptive_radius + 1)
+
+
+@pytest.mark.slow  # a third model to train
+def test_measured_radius_of_the_dli_net_on_lr_images(loaded):
+    model = loaded("dli_lr")
+    assert 17 <= model.receptive_radius <= 24
+    assert max_difference(model, random_image(37, 23, seed=5), 16) < 1e-5

@@ -315,9 +315,9 @@ def eval_command(
 @click.option(
     "--overlap",
     type=click.IntRange(min=0),
-    default=24,
-    show_default=True,
-    help="Margin in LR pixels each tile borrows from its neighbours.",
+    default=None,
+    help="Margin in LR pixels each tile borrows from its neighbours (default: the model's "
+    "measured receptive field, at least 24).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def upscale(
@@ -325,7 +325,7 @@ def upscale(
     inputs: tuple[Path, ...],
     output: Path,
     tile: int | None,
-    overlap: int,
+    overlap: int | None,
     force: bool,
 ) -> None:
     """Upscale images (files or folders) with a trained model, writing 8-bit PNGs to OUTPUT."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from zoo import checkpoint, train
 from zoo import recipe as recipe_lib
 from zoo.registry import get_registry
-from zoo.tiling import DEFAULT_OVERLAP, upscale_array
+from zoo.tiling import ALIGN, DEFAULT_OVERLAP, round_up, upscale_array
 
 
 @dataclass
@@ -25,18 +27,40 @@ class TrainedModel:
     step: int
     state: dict[str, Any]
     predict: Any
+    graphdef: Any
+
+    @functools.cached_property
+    def receptive_radius(self) -> int:
+        """How far, in LR pixels, one output pixel looks into the input; measured once by
+        differentiating a centre output pixel with respect to a random input."""
+        size = 96
+        probe = jax.random.uniform(jax.random.key(0), (1, size, size, 3), minval=0.2, maxval=0.8)
+        centre = (size // 2) * self.scale + self.scale // 2
+
+        def pixel(x: jax.Array) -> jax.Array:
+            model = nnx.merge(self.graphdef, self.state["params"], self.state["rest"])
+            return model(x, clip=False)[0, centre, centre].sum()
+
+        reach = np.abs(np.asarray(jax.grad(pixel)(probe)[0])).sum(axis=-1)
+        rows, cols = np.nonzero(reach)
+        return int(max(np.abs(rows - size // 2).max(), np.abs(cols - size // 2).max()))
+
+    def default_overlap(self) -> int:
+        """Enough margin for seamless tiles: the receptive radius, and never under 24."""
+        return max(DEFAULT_OVERLAP, round_up(self.receptive_radius + 1, ALIGN))
 
     @property
     def scale(self) -> int:
         return self.recipe.scale
 
     def upscale(
-        self, image: np.ndarray, *, tile: int | None = None, overlap: int = DEFAULT_OVERLAP
+        self, image: np.ndarray, *, tile: int | None = None, overlap: int | None = None
     ) -> np.ndarray:
         """Upscale one HWC image (uint8, or float in [0, 1]); returns the same dtype.
 
         ``tile`` (low-resolution pixels) bounds memory; ``overlap`` is the margin each tile
-        borrows from its neighbours and must cover the receptive field for seamless output.
+        borrows from its neighbours and must cover the receptive field for seamless output
+        (default: measured from the model, see ``default_overlap``).
         """
         array = np.asarray(image)
         if array.ndim == 2:
@@ -45,7 +69,9 @@ class TrainedModel:
             raise ValueError(f"expected an (H, W, 3) image, got shape {array.shape}")
         as_uint8 = array.dtype == np.uint8
         low = array.astype(np.float32) / 255.0 if as_uint8 else array.astype(np.float32)
-        high = upscale_array(self.lr_predict, low, self.scale, tile=tile, overlap=overlap)
+        if tile is not None and overlap is None:
+            overlap = self.default_overlap()
+        high = upscale_array(self.lr_predict, low, self.scale, tile=tile, overlap=overlap or 0)
         if as_uint8:
             return np.round(np.clip(high, 0.0, 1.0) * 255.0).astype(np.uint8)
         return high
@@ -72,4 +98,4 @@ def load(run_dir: str | Path, step: int | None = None) -> TrainedModel:
     graphdef, target = train.initial_state(model, optimizer, recipe.train.seed)
     step, state = checkpoint.restore(run_dir, target, step)
     predict = jax.jit(partial(train.eval_step, graphdef=graphdef))
-    return TrainedModel(recipe, step, state, predict)
+    return TrainedModel(recipe, step, state, predict, graphdef)
