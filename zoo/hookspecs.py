@@ -28,6 +28,8 @@ def register_encoders(register: Register) -> None:
     called as ``encoder(x, *, key=None) -> (code, skips)``: ``x`` is NHWC float32, ``code`` an
     array, ``skips`` a tuple of arrays the matching decoder consumes. Randomness (dropout) happens
     only when a PRNG ``key`` is given (training); ``key=None`` is deterministic inference.
+    During a training call a module may ``self.sow(zoo.model.Penalty, name, value)`` a scalar
+    that the training loss adds (the DLI net's L1 activity regulariser does); decoders may too.
     """
 
 
