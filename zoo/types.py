@@ -9,6 +9,7 @@ Datasets hand out HR images as uint8 HWC numpy arrays; degradation happens on th
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,6 +19,18 @@ import numpy as np
 Array = jax.Array
 Images = jax.Array  # NHWC float32 in [0, 1]
 PerImage = jax.Array  # shape [N]
+
+
+def check_scale(scale: int) -> int:
+    """``scale`` as a positive Python int (static under jit), or a ValueError naming the value."""
+    try:
+        value = operator.index(scale)
+    except TypeError:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}.") from None
+    if isinstance(scale, bool) or value < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}.")
+    return value
+
 
 KINDS = ("encoders", "decoders", "degradations", "metrics", "upscalers", "datasets", "commands")
 

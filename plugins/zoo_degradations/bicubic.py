@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from zoo import resize
-from zoo.types import Array, Degradation, Images
-from zoo_degradations.checks import check_hr, check_scale
+from zoo.types import Array, Degradation, Images, check_scale
+from zoo_degradations.checks import check_hr
 
 
 def downscale(hr: Images, scale: int, matlab_uint8: bool = False) -> Images:

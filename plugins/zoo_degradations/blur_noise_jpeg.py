@@ -6,10 +6,10 @@ import functools
 
 import jax
 
-from zoo.types import Array, Degradation, Images
+from zoo.types import Array, Degradation, Images, check_scale
 from zoo_degradations import bicubic
 from zoo_degradations.blur import blur, random_kernels
-from zoo_degradations.checks import check_hr, check_probability, check_range, check_scale
+from zoo_degradations.checks import check_hr, check_probability, check_range
 from zoo_degradations.jpeg import compress, random_qualities
 from zoo_degradations.noise import add_gaussian_noise
 

@@ -1,21 +1,8 @@
-"""Argument checks shared by the degradations: scale, option ranges and HR image shapes."""
+"""Argument checks shared by the degradations: option ranges and HR image shapes."""
 
 from __future__ import annotations
 
-import operator
-
 import jax
-
-
-def check_scale(scale: int) -> int:
-    """``scale`` as a positive Python int, or a ValueError naming the bad value."""
-    try:
-        value = operator.index(scale)
-    except TypeError:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}.") from None
-    if isinstance(scale, bool) or value < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}.")
-    return value
 
 
 def check_range(

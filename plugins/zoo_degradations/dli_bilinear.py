@@ -12,8 +12,8 @@ from __future__ import annotations
 import jax
 
 from zoo import resize
-from zoo.types import Array, Degradation, Images
-from zoo_degradations.checks import check_hr, check_scale
+from zoo.types import Array, Degradation, Images, check_scale
+from zoo_degradations.checks import check_hr
 
 
 def downscale(hr: Images, scale: int) -> Images:

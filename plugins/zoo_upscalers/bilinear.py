@@ -17,8 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from zoo import resize
-from zoo.types import Images, Upscaler
-from zoo_upscalers.checks import check_scale
+from zoo.types import Images, Upscaler, check_scale
 
 
 def clip_to_input_range(image: Images, source: Images) -> Images:

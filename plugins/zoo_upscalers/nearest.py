@@ -7,8 +7,7 @@ import functools
 import jax
 
 from zoo import resize
-from zoo.types import Images, Upscaler
-from zoo_upscalers.checks import check_scale
+from zoo.types import Images, Upscaler, check_scale
 
 
 @functools.partial(jax.jit, static_argnums=1)
