@@ -101,8 +101,13 @@ class Entry:
         return result
 
     def build(self, options: Mapping[str, Any] | None = None, **engine_arguments: Any) -> Any:
-        """Call the factory with validated options plus the engine's own arguments."""
-        return self.factory(**engine_arguments, **self.validate_options(options or {}))
+        """Call the factory with validated options plus the engine's own arguments; a bad
+        option is a PluginError naming this plugin."""
+        try:
+            validated = self.validate_options(options or {})
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+        return self.factory(**engine_arguments, **validated)
 
 
 def _signature(factory: Any) -> inspect.Signature:
@@ -203,12 +208,7 @@ class Registry:
         options: Mapping[str, Any] | None = None,
         **engine_arguments: Any,
     ) -> Any:
-        entry = self.get(kind, name)
-        try:
-            options = entry.validate_options(options or {})
-        except ValueError as exc:
-            raise PluginError(str(exc)) from None
-        return entry.factory(**engine_arguments, **options)
+        return self.get(kind, name).build(options, **engine_arguments)
 
 
 _cache: tuple[tuple[int, ...], Registry] | None = None
