@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import os
 import shutil
 import signal
@@ -372,7 +371,6 @@ def train_and_evaluate(
     host_degrade = None if parts.degrade_jittable else parts.degrade
     start = int(state["step"])
     interrupted = False
-    losses: list[float] = []
     bar = progress_bar(recipe.train.steps, start, enabled=progress)
     try:
         with interrupt_guard() as stop:
@@ -385,9 +383,6 @@ def train_and_evaluate(
                     lr = jax.device_put(lr, batch_sharding)
                 state, loss_value = steps.train(state, jax.device_put(hr, batch_sharding), lr)
                 done = step + 1
-                if done % recipe.train.log_every == 0 or done == recipe.train.steps:
-                    losses.append(float(loss_value))
-                    bar.set_postfix(loss=f"{losses[-1]:.5f}")
                 bar.update(1)
                 record: dict[str, float] | None = None
                 if (
@@ -396,9 +391,11 @@ def train_and_evaluate(
                     and done != recipe.train.steps
                 ):
                     record = eval_set.model_means(steps, state, parts)
-                if (recipe.train.log_every and done % recipe.train.log_every == 0) or record:
-                    entry = {"step": done, "loss": float(loss_value)}
-                    history.append({**entry, **(record or {})})
+                # Reading the loss waits for the step, so it happens only on logged steps.
+                if done % recipe.train.log_every == 0 or done == recipe.train.steps or record:
+                    loss = float(loss_value)
+                    bar.set_postfix(loss=f"{loss:.5f}")
+                    history.append({"step": done, "loss": loss, **(record or {})})
                 saved = False
                 if (
                     recipe.train.checkpoint_every
@@ -425,12 +422,7 @@ def train_and_evaluate(
         )
     evaluation = eval_set.full(steps, state, parts, keep_outputs=True)
     final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
-    if history and history[-1]["step"] == recipe.train.steps:
-        history[-1].update(final_record)
-    else:
-        history.append(
-            {"step": recipe.train.steps, "loss": losses[-1] if losses else math.nan, **final_record}
-        )
+    history[-1].update(final_record)  # the last step is always logged
     save_state(manager, recipe.train.steps, state, parts, history, final_record)
     manager.wait_until_finished()
     manager.close()
