@@ -11,16 +11,62 @@ every option a type annotation and a default. Every kind accepts ``description="
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pluggy
 
 hookspec = pluggy.HookspecMarker("zoo")
 
 Register = Callable[..., None]
+Hook = TypeVar("Hook", bound=Callable[..., Any])
 
 
-@hookspec
+@dataclass(frozen=True)
+class Kind:
+    """One kind of plugin: the single description everything else (registry, listing, recipe
+    checks, error messages) derives from."""
+
+    name: str
+    """Plural, as in the hook name: ``register_<name>``."""
+    singular: str
+    """The word error messages use: "unknown encoder 'x'"."""
+    engine_arguments: frozenset[str] = frozenset()
+    """Keyword arguments the engine passes to the factory; every other parameter is an option."""
+    required_meta: Mapping[str, type] = field(default_factory=dict)
+    """Meta keys each registration must give, with their type."""
+    has_options: bool = True
+    """Whether the factory's own parameters are recipe options (commands have none)."""
+
+    @property
+    def hook(self) -> str:
+        return f"register_{self.name}"
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(
+    singular: str,
+    *,
+    engine: tuple[str, ...] = (),
+    required_meta: Mapping[str, type] | None = None,
+    has_options: bool = True,
+) -> Callable[[Hook], Hook]:
+    """Declare the hook below as a plugin kind and record it in ``KINDS``."""
+
+    def declare(hook: Hook) -> Hook:
+        name = hook.__name__.removeprefix("register_")
+        KINDS[name] = Kind(
+            name, singular, frozenset(engine), dict(required_meta or {}), has_options
+        )
+        return hookspec(hook)
+
+    return declare
+
+
+@kind("encoder", engine=("in_channels", "rngs"))
 def register_encoders(register: Register) -> None:
     """Register encoders: ``register(name, factory, **meta)``.
 
@@ -33,7 +79,7 @@ def register_encoders(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("decoder", engine=("code", "skips", "out_channels", "upscale", "rngs"))
 def register_decoders(register: Register) -> None:
     """Register decoders: ``register(name, factory, **meta)``.
 
@@ -47,7 +93,7 @@ def register_decoders(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("degradation", engine=("scale",))
 def register_degradations(register: Register) -> None:
     """Register degradation models: ``register(name, factory, jittable=True, **meta)``.
 
@@ -58,7 +104,7 @@ def register_degradations(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("metric", required_meta={"higher_is_better": bool, "differentiable": bool})
 def register_metrics(register: Register) -> None:
     """Register metrics: ``register(name, factory, higher_is_better=..., differentiable=...)``.
 
@@ -69,7 +115,7 @@ def register_metrics(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("upscaler")
 def register_upscalers(register: Register) -> None:
     """Register classic upscalers: ``register(name, factory, **meta)``.
 
@@ -79,7 +125,7 @@ def register_upscalers(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("dataset", engine=("split",))
 def register_datasets(register: Register) -> None:
     """Register datasets of high-resolution images: ``register(name, factory, splits=(...))``.
 
@@ -92,7 +138,7 @@ def register_datasets(register: Register) -> None:
     """
 
 
-@hookspec
+@kind("command", has_options=False)
 def register_commands(register: Register) -> None:
     """Register extra CLI commands: ``register(name, command)``.
 
@@ -103,13 +149,4 @@ def register_commands(register: Register) -> None:
 
 def hook_names() -> list[str]:
     """The names of every hook in this contract, in declaration order."""
-    return [
-        name
-        for name, value in globals().items()
-        if name.startswith("register_") and callable(value)
-    ]
-
-
-def kind_of(hook_name: str) -> str:
-    """``register_metrics`` -> ``metrics``."""
-    return hook_name.removeprefix("register_")
+    return [kind.hook for kind in KINDS.values()]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFile, TiffImagePlugin, UnidentifiedImageError
 
+from zoo import atomic
 from zoo.errors import DataError
 from zoo.pixels import ORIENTATION_TAG, apply_orientation, to_rgb8
 
@@ -161,7 +161,5 @@ def list_images(folder: Path) -> list[Path]:
 
 def write_png(path: Path, image: np.ndarray) -> None:
     """Write uint8 HWC RGB as PNG atomically: a half-written file never has the final name."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(temporary, format="PNG")
-    os.replace(temporary, path)
+    picture = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    atomic.write_with(Path(path), lambda handle: picture.save(handle, format="PNG"))

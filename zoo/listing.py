@@ -25,8 +25,7 @@ def plugin_listing() -> list[dict[str, Any]]:
         origin = plugins.origin(name)
         hooks = sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
         registers: dict[str, list[str]] = {}
-        for hook in hookspecs.hook_names():
-            kind = hookspecs.kind_of(hook)
+        for kind in hookspecs.KINDS:
             names = sorted(e.name for e in registry.tables[kind].values() if e.plugin == name)
             if names:
                 registers[kind] = names

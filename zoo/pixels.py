@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 # Channel count -> layout; the alpha channel, where there is one, is always dropped.
@@ -19,10 +21,10 @@ def to_rgb8(pixels: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected (H, W) or (H, W, 1-4) pixels, got shape {pixels.shape}")
     colour = pixels[..., :1] if pixels.shape[-1] <= 2 else pixels[..., :3]
     rgb = np.broadcast_to(colour, (*colour.shape[:2], 3))
-    return np.ascontiguousarray(to_uint8(rgb))
+    return np.ascontiguousarray(to_8bit(rgb))
 
 
-def to_uint8(pixels: np.ndarray) -> np.ndarray:
+def to_8bit(pixels: np.ndarray) -> np.ndarray:
     """8-bit pixels unchanged; 16-bit ones scaled by 255/65535 and rounded to nearest."""
     if pixels.dtype == np.uint8:
         return pixels
@@ -30,6 +32,16 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
         # Integer arithmetic: round(v * 255 / 65535) exactly, with no float rounding surprises.
         return ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     raise ValueError(f"expected 8- or 16-bit unsigned pixels, got {pixels.dtype}")
+
+
+def float_to_uint8(image: Any) -> np.ndarray:
+    """Float pixels in [0, 1] (numpy or jax, any shape) as uint8: clipped, rounded to nearest."""
+    return np.round(np.clip(np.asarray(image, np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def uint8_to_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels as float32 in [0, 1]."""
+    return np.asarray(pixels).astype(np.float32) / np.float32(255.0)
 
 
 ORIENTATION_TAG = 0x0112

@@ -23,9 +23,6 @@ PositiveInt = Annotated[int, Strict(), Field(ge=1)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 
-OPTIMIZERS = ("adam", "adamw", "adadelta", "sgd", "rmsprop", "lamb")
-SCHEDULES = ("constant", "cosine", "warmup_cosine", "step")
-
 
 class Section(BaseModel):
     """A recipe section: unknown keys are errors."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,31 +14,6 @@ import pydantic
 
 from zoo import hookspecs, plugins
 from zoo.errors import PluginError, did_you_mean
-
-# Keyword arguments the engine itself passes to each kind's factory; the rest are user options.
-ENGINE_ARGUMENTS: dict[str, frozenset[str]] = {
-    "encoders": frozenset({"in_channels", "rngs"}),
-    "decoders": frozenset({"code", "skips", "out_channels", "upscale", "rngs"}),
-    "degradations": frozenset({"scale"}),
-    "metrics": frozenset(),
-    "upscalers": frozenset(),
-    "datasets": frozenset({"split"}),
-    "commands": frozenset(),
-}
-
-REQUIRED_META: dict[str, dict[str, type]] = {
-    "metrics": {"higher_is_better": bool, "differentiable": bool},
-}
-
-SINGULAR = {
-    "encoders": "encoder",
-    "decoders": "decoder",
-    "degradations": "degradation",
-    "metrics": "metric",
-    "upscalers": "upscaler",
-    "datasets": "dataset",
-    "commands": "command",
-}
 
 
 @dataclass(frozen=True)
@@ -51,6 +27,14 @@ class Entry:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def spec(self) -> hookspecs.Kind:
+        return hookspecs.KINDS[self.kind]
+
+    @property
+    def singular(self) -> str:
+        return self.spec.singular
+
+    @property
     def description(self) -> str:
         if "description" in self.meta:
             return str(self.meta["description"])
@@ -59,9 +43,9 @@ class Entry:
 
     def option_parameters(self) -> dict[str, inspect.Parameter]:
         """The factory's own keyword parameters: the options a recipe may set."""
-        if self.kind == "commands":
+        if not self.spec.has_options:
             return {}
-        engine = ENGINE_ARGUMENTS[self.kind]
+        engine = self.spec.engine_arguments
         return {
             name: parameter
             for name, parameter in _signature(self.factory).parameters.items()
@@ -83,7 +67,7 @@ class Entry:
         if unknown and not self.accepts_any_option():
             valid = ", ".join(f"{n}={_default_text(p)}" for n, p in parameters.items()) or "none"
             raise ValueError(
-                f"{SINGULAR[self.kind]} {self.name!r} (plugin {self.plugin}) has no option "
+                f"{self.singular} {self.name!r} (plugin {self.plugin}) has no option "
                 f"{unknown[0]!r}.{did_you_mean(unknown[0], parameters)} Its options: {valid}."
             )
         model = _options_model(self)
@@ -93,7 +77,7 @@ class Entry:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise ValueError(
-                f"{SINGULAR[self.kind]} {self.name!r} option {where!r}: {first['msg']} "
+                f"{self.singular} {self.name!r} option {where!r}: {first['msg']} "
                 f"(got {first.get('input')!r})."
             ) from None
         result = {key: getattr(validated, key) for key in options if key in parameters}
@@ -121,16 +105,34 @@ def _default_text(parameter: inspect.Parameter) -> str:
     return "<required>" if parameter.default is parameter.empty else repr(parameter.default)
 
 
-def _type_hints(factory: Any) -> dict[str, Any]:
-    target = factory.__init__ if inspect.isclass(factory) else factory
+def _option_hints(entry: Entry) -> dict[str, Any]:
+    """The resolved annotations of the entry's options; one that cannot be resolved is an error
+    naming the plugin, since silently dropping it would switch off all option checking."""
+    target = entry.factory.__init__ if inspect.isclass(entry.factory) else entry.factory
     try:
         return typing.get_type_hints(target)
     except Exception:
-        return {}
+        pass  # an engine argument's annotation may be import-only; resolve the options alone
+    namespace = getattr(inspect.unwrap(target), "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, parameter in entry.option_parameters().items():
+        annotation = parameter.annotation
+        if annotation is parameter.empty:
+            continue
+        holder = types.SimpleNamespace(__annotations__={name: annotation})
+        try:
+            hints.update(typing.get_type_hints(holder, globalns=namespace))
+        except Exception as exc:
+            raise PluginError(
+                f"{entry.singular} {entry.name!r} (plugin {entry.plugin}): the annotation "
+                f"{annotation!r} of option {name!r} cannot be resolved ({type(exc).__name__}: "
+                f"{exc}); import what it names at module level, outside TYPE_CHECKING."
+            ) from None
+    return hints
 
 
 def _options_model(entry: Entry) -> type[pydantic.BaseModel]:
-    hints = _type_hints(entry.factory)
+    hints = _option_hints(entry)
     fields: dict[str, Any] = {}
     for name, parameter in entry.option_parameters().items():
         annotation = hints.get(name, Any)
@@ -147,13 +149,12 @@ class Registry:
     """Every registered name per kind, built by calling each plugin's hooks once."""
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
-        self.tables: dict[str, dict[str, Entry]] = {kind: {} for kind in ENGINE_ARGUMENTS}
-        for hook_name in hookspecs.hook_names():
-            kind = hookspecs.kind_of(hook_name)
-            caller = getattr(manager.hook, hook_name)
+        self.tables: dict[str, dict[str, Entry]] = {kind: {} for kind in hookspecs.KINDS}
+        for kind in hookspecs.KINDS.values():
+            caller = getattr(manager.hook, kind.hook)
             # Call each implementation on its own so every name is traced to its plugin.
             for impl in reversed(caller.get_hookimpls()):
-                impl.function(register=self._register_callback(kind, impl.plugin_name))
+                impl.function(register=self._register_callback(kind.name, impl.plugin_name))
 
     def _register_callback(self, kind: str, plugin_name: str) -> Callable[..., None]:
         def register(name: str, factory: Any, **meta: Any) -> None:
@@ -166,24 +167,24 @@ class Registry:
         where = f"plugin {entry.plugin!r} ({plugins.origin(entry.plugin).describe()})"
         if not isinstance(entry.name, str) or not entry.name.isidentifier():
             raise PluginError(
-                f"{where} registers {SINGULAR[entry.kind]} name {entry.name!r}; names must be "
+                f"{where} registers {entry.singular} name {entry.name!r}; names must be "
                 "identifiers (letters, digits, underscores)."
             )
         if not callable(entry.factory):
             raise PluginError(
-                f"{where} registers {SINGULAR[entry.kind]} {entry.name!r} with a factory that is "
+                f"{where} registers {entry.singular} {entry.name!r} with a factory that is "
                 f"not callable ({type(entry.factory).__name__})."
             )
-        for key, expected in REQUIRED_META.get(entry.kind, {}).items():
+        for key, expected in entry.spec.required_meta.items():
             if not isinstance(entry.meta.get(key), expected):
                 raise PluginError(
-                    f"{where} registers {SINGULAR[entry.kind]} {entry.name!r} without "
-                    f"{key}=True/False; every {SINGULAR[entry.kind]} must declare it."
+                    f"{where} registers {entry.singular} {entry.name!r} without "
+                    f"{key}=True/False; every {entry.singular} must declare it."
                 )
         if entry.name in table:
             other = table[entry.name]
             raise PluginError(
-                f"{SINGULAR[entry.kind]} name {entry.name!r} is registered twice: by plugin "
+                f"{entry.singular} name {entry.name!r} is registered twice: by plugin "
                 f"{other.plugin!r} ({plugins.origin(other.plugin).describe()}) and by {where}. "
                 f"Uninstall one, or load only one with {plugins.ENV_SELECT}."
             )
@@ -196,8 +197,9 @@ class Registry:
         table = self.tables[kind]
         if name not in table:
             valid = ", ".join(sorted(table)) or "none (no plugin provides any)"
+            singular = hookspecs.KINDS[kind].singular
             raise PluginError(
-                f"unknown {SINGULAR[kind]} {name!r}.{did_you_mean(name, table)} Valid: {valid}."
+                f"unknown {singular} {name!r}.{did_you_mean(name, table)} Valid: {valid}."
             )
         return table[name]
 
@@ -211,14 +213,29 @@ class Registry:
         return self.get(kind, name).build(options, **engine_arguments)
 
 
-_cache: tuple[tuple[int, ...], Registry] | None = None
+# The registry with the manager and plugin objects it was built from. Holding the objects
+# themselves (not their id()s, which CPython reuses once an object is freed) means a plugin
+# unregistered and another registered in its place can never look like the same set.
+_cache: tuple[pluggy.PluginManager, tuple[object, ...], Registry] | None = None
 
 
 def get_registry() -> Registry:
     """The registry for the currently registered plugins, rebuilt when that set changes."""
     global _cache
     manager = plugins.get_plugin_manager()
-    key = tuple(sorted(id(plugin) for plugin in manager.get_plugins()))
-    if _cache is None or _cache[0] != key:
-        _cache = (key, Registry(manager))
-    return _cache[1]
+    current = tuple(manager.get_plugins())
+    if _cache is not None and _cache[0] is manager and _same_objects(_cache[1], current):
+        return _cache[2]
+    registry = Registry(manager)
+    _cache = (manager, current, registry)
+    return registry
+
+
+def _same_objects(before: tuple[object, ...], now: tuple[object, ...]) -> bool:
+    remaining = list(before)
+    for plugin in now:
+        match = next((i for i, old in enumerate(remaining) if old is plugin), None)
+        if match is None:
+            return False
+        del remaining[match]
+    return not remaining

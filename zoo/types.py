@@ -10,8 +10,7 @@ Datasets hand out HR images as uint8 HWC numpy arrays; degradation happens on th
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import jax
 import numpy as np
@@ -30,9 +29,6 @@ def check_scale(scale: int) -> int:
     if isinstance(scale, bool) or value < 1:
         raise ValueError(f"scale must be a positive integer, got {scale!r}.")
     return value
-
-
-KINDS = ("encoders", "decoders", "degradations", "metrics", "upscalers", "datasets", "commands")
 
 
 @runtime_checkable
@@ -77,12 +73,3 @@ class Dataset(Protocol):
     def __len__(self) -> int: ...
 
     def __getitem__(self, index: int) -> np.ndarray: ...
-
-
-class ImageNames(Protocol):
-    """Optional: a dataset may name its images (file stems) for per-image reports."""
-
-    names: Sequence[str]
-
-
-Meta = dict[str, Any]
