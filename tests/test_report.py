@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.resources
 import io
 import re
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from PIL import Image
 from zoo import recipe as recipe_lib
 from zoo import report
 from zoo.evaluate import Evaluation, MetricSpec
+from zoo.report.crops import Window, detail_window
 
 SIZE = 32
 SCALE = 2
@@ -249,8 +251,8 @@ def test_report_without_kept_outputs(tmp_path, recipe, evaluation, images):
 def test_detail_window_finds_the_texture():
     image = np.zeros((64, 64, 3), np.float32)
     image[40:56, 8:24] = np.random.default_rng(2).random((16, 16, 3))
-    assert report.detail_window(image, 16, 2) == report.Window(40, 8, 16)
-    assert report.detail_window(image, 100, 2) == report.Window(0, 0, 64)
+    assert detail_window(image, 16, 2) == Window(40, 8, 16)
+    assert detail_window(image, 100, 2) == Window(0, 0, 64)
 
 
 def test_overwrites_the_previous_report(tmp_path, recipe, evaluation, images):
@@ -258,3 +260,13 @@ def test_overwrites_the_previous_report(tmp_path, recipe, evaluation, images):
     text = write(tmp_path, recipe, evaluation, images, [])
     assert "No training loss" in text
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_style_ships_with_the_package_and_is_inlined(tmp_path, recipe, evaluation, images):
+    # read as a package resource, as an installed wheel would serve it, not as a source path
+    css = importlib.resources.files("zoo.report").joinpath("style.css")
+    assert css.is_file()
+    style = css.read_text(encoding="utf-8")
+    assert ".chart-svg" in style
+    text = write(tmp_path, recipe, evaluation, images)
+    assert f"<style>\n{style}</style>" in text
