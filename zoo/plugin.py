@@ -8,7 +8,8 @@ without breaking it (a test holds the built-in plugins and the example plugin to
 Contents, by what they are for:
 
 - The hook contract: ``hookimpl`` (decorate ``register_<kind>s``), ``Register`` (its argument's
-  type) and ``KINDS`` (each kind's engine arguments and required meta; see ``zoo.hookspecs``).
+  type) and ``KINDS`` (a ``Kind`` per kind: its engine arguments and required meta; see
+  ``zoo.hookspecs``).
 - Array conventions: ``Array``, ``Images`` (NHWC float32 in [0, 1]), ``PerImage`` (shape [N]),
   ``check_scale``, and the protocol each kind implements: ``Encoder``, ``Decoder``,
   ``Degradation``, ``Upscaler``, ``Metric``, ``Dataset``.

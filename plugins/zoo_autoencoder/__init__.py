@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from zoo import hookimpl
-from zoo.hookspecs import Register
+from zoo.plugin import Register, hookimpl
 from zoo_autoencoder.dli import dli_decoder, dli_encoder
 from zoo_autoencoder.pixelshuffle import pixelshuffle_decoder
 from zoo_autoencoder.resnet import resnet_encoder

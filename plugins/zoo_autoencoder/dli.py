@@ -7,7 +7,7 @@ The L1 activity regulariser (1e-9 on every convolution's output) is kept, as ``a
 looks negligible but is not. At the course's 256x256 inputs the summed |activations| of one image
 are ~7e5 at initialisation, so the term adds ~7e-4 to a loss whose MSE converges near 1e-3, and
 its gradient is of the same order as the MSE's once the error is small. The modules sow it as a
-``zoo.model.Penalty`` during training calls (a key is given); ``SuperResolver.forward`` returns
+``zoo.plugin.Penalty`` during training calls (a key is given); ``SuperResolver.forward`` returns
 the sum for the loss to add. Per image, averaged over the batch, as tf.keras does.
 
 The decoder serves ``upscale > 1`` (the model fed the low-resolution image) with a pixel-shuffle
@@ -20,7 +20,7 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from zoo.model import Penalty
+from zoo.plugin import Penalty
 from zoo_autoencoder.layers import (
     ACTIVATIONS,
     KERAS_KERNEL_INIT,

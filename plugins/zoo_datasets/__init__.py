@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from zoo import hookimpl
-from zoo.hookspecs import Register
+from zoo.plugin import Register, hookimpl
 from zoo_datasets.embedded import embedded_dataset
 from zoo_datasets.folder import folder_dataset
 from zoo_datasets.images import SPLITS

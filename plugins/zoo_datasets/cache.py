@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import DataError
+from zoo.plugin import DataError
 
 ENV_DATA_DIR = "ZOO_DATA_DIR"
 DEFAULT_DATA_DIR = "~/.cache/zoo/tfds"

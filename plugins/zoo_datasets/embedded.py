@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from zoo.pixels import to_rgb8
+from zoo.plugin import to_rgb8
 from zoo_datasets.cache import open_cached
 from zoo_datasets.images import ImageDataset, check_split, split_view
 

@@ -6,11 +6,10 @@ import hashlib
 from functools import partial
 from pathlib import Path
 
-from zoo.errors import DataError
-from zoo.images import is_single_channel, read_image
+from zoo.plugin import DataError, is_single_channel, read_image
 from zoo_datasets.cache import open_cached
 from zoo_datasets.images import ImageDataset, check_split, split_view
-from zoo_datasets.listing import EXTENSIONS, content_key, find_images, image_names
+from zoo_datasets.listing import IMAGE_EXTENSIONS, content_key, find_images, image_names
 
 
 def folder_dataset(
@@ -68,7 +67,7 @@ def _directory(path: str) -> Path:
 
 
 def _no_images_message(root: Path, recursive: bool) -> str:
-    kinds = ", ".join(sorted(EXTENSIONS))
+    kinds = ", ".join(sorted(IMAGE_EXTENSIONS))
     where = "in it or its subfolders" if recursive else "directly in it"
     hint = (
         "Add images"

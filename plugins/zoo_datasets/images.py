@@ -8,7 +8,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from zoo.errors import DataError, did_you_mean
+from zoo.plugin import DataError, did_you_mean
 
 SPLITS = ("train", "holdout", "all")
 

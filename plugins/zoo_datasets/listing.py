@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from zoo.images import EXTENSIONS, is_image_name
+from zoo.plugin import IMAGE_EXTENSIONS, is_image_name
 
-__all__ = ["EXTENSIONS", "content_key", "find_images", "image_names", "is_image_name"]
+__all__ = ["IMAGE_EXTENSIONS", "content_key", "find_images", "image_names", "is_image_name"]
 
 # Bump when the stored pixels for the same files would change (decoding, naming), which
 # invalidates every folder cache.

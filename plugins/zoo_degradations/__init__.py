@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from zoo import hookimpl
-from zoo.hookspecs import Register
+from zoo.plugin import Register, hookimpl
 from zoo_degradations import bicubic, blur_noise_jpeg, dli_bilinear
 
 

@@ -7,14 +7,13 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from zoo import resize
-from zoo.types import Array, Degradation, Images, check_scale
+from zoo.plugin import Array, Degradation, Images, check_scale, imresize_scale
 from zoo_degradations.checks import check_hr
 
 
 def downscale(hr: Images, scale: int, matlab_uint8: bool = False) -> Images:
     """Antialiased cubic (a = -0.5) ``1/scale`` resampling with symmetric borders, in [0, 1]."""
-    lr = resize.imresize_scale(hr, 1 / scale, "cubic", antialias=True, uint8=matlab_uint8)
+    lr = imresize_scale(hr, 1 / scale, "cubic", antialias=True, uint8=matlab_uint8)
     # MATLAB saturates on the way back to uint8; the float result would overshoot [0, 1].
     return jnp.clip(lr, 0.0, 1.0)
 

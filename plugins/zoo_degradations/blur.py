@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from zoo.types import Array, Images
+from zoo.plugin import Array, Images
 
 
 def gaussian_kernel(size: int, sigma_x: Array, sigma_y: Array, angle: Array) -> Array:

@@ -6,7 +6,7 @@ import functools
 
 import jax
 
-from zoo.types import Array, Degradation, Images, check_scale
+from zoo.plugin import Array, Degradation, Images, check_scale
 from zoo_degradations import bicubic
 from zoo_degradations.blur import blur, random_kernels
 from zoo_degradations.checks import check_hr, check_probability, check_range

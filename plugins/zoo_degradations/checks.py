@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import jax
+
+Number = TypeVar("Number", int, float)
 
 
 def check_range(
-    name: str, bounds: tuple[float, float], low: float, high: float
-) -> tuple[float, float]:
-    """An option ``(lo, hi)`` with ``low <= lo <= hi <= high``, or a ValueError saying which."""
+    name: str, bounds: tuple[Number, Number], low: Number, high: Number
+) -> tuple[Number, Number]:
+    """An option ``(lo, hi)`` with ``low <= lo <= hi <= high``, or a ValueError saying which;
+    integer bounds (JPEG qualities) stay integers."""
     if len(bounds) != 2:
         raise ValueError(f"{name} must be a pair (low, high), got {bounds!r}.")
     lo, hi = bounds

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import jax
 
-from zoo import resize
-from zoo.types import Array, Degradation, Images, check_scale
+from zoo.plugin import Array, Degradation, Images, check_scale, imresize_scale
 from zoo_degradations.checks import check_hr
 
 
 def downscale(hr: Images, scale: int) -> Images:
     """Bilinear ``1/scale`` resampling without antialiasing, as the course's scikit-image call."""
-    return resize.imresize_scale(hr, 1 / scale, "linear", antialias=False, border="zero")
+    return imresize_scale(hr, 1 / scale, "linear", antialias=False, border="zero")
 
 
 def factory(*, scale: int) -> Degradation:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image
 
-from zoo.types import Array, Images
+from zoo.plugin import Array, Images
 
 _MODES = {1: "L", 3: "RGB"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from zoo.types import Array, Images
+from zoo.plugin import Array, Images
 
 
 def add_gaussian_noise(

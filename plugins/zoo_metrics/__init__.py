@@ -6,8 +6,7 @@ instead of dispatching the filter loops op by op, and it still composes with jit
 
 from __future__ import annotations
 
-from zoo import hookimpl
-from zoo.hookspecs import Register
+from zoo.plugin import Register, hookimpl
 from zoo_metrics.hfen import hfen, hfen_relative
 from zoo_metrics.hfenn import hfenn
 from zoo_metrics.mse import mse

@@ -8,7 +8,7 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-from zoo.types import Metric
+from zoo.plugin import Metric
 from zoo_metrics.batching import checked, per_plane, require_size
 from zoo_metrics.filtering import pad_symmetric, pad_zero, separable
 from zoo_metrics.log_kernels import matlab_log

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from zoo.types import Metric
+from zoo.plugin import Metric
 from zoo_metrics.batching import checked
 from zoo_metrics.mse import mean_squared_error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from zoo.types import Metric
+from zoo.plugin import Metric
 from zoo_metrics.batching import checked, per_plane, require_size
 from zoo_metrics.filtering import separable
 from zoo_metrics.gaussian import gaussian_taps, radius

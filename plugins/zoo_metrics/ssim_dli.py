@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from zoo.types import Metric
+from zoo.plugin import Metric
 from zoo_metrics.batching import checked, per_image, require_size
 from zoo_metrics.filtering import pad_symmetric, separable
 from zoo_metrics.gaussian import gaussian_taps, radius

@@ -16,8 +16,9 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-from zoo import resize
-from zoo.types import Images, Upscaler, check_scale
+from zoo.plugin import Images, Upscaler, check_scale, imresize_scale
+
+Border = Literal["edge", "zero"]
 
 
 def clip_to_input_range(image: Images, source: Images) -> Images:
@@ -29,12 +30,12 @@ def clip_to_input_range(image: Images, source: Images) -> Images:
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _upscale(lr: Images, scale: int, border: str, clip_to_input: bool) -> Images:
-    image = resize.imresize_scale(lr, scale, "linear", border=border)
+def _upscale(lr: Images, scale: int, border: Border, clip_to_input: bool) -> Images:
+    image = imresize_scale(lr, scale, "linear", border=border)
     return clip_to_input_range(image, lr) if clip_to_input else image
 
 
-def factory(border: Literal["edge", "zero"] = "edge", clip_to_input: bool = False) -> Upscaler:
+def factory(border: Border = "edge", clip_to_input: bool = False) -> Upscaler:
     """Bilinear; border="zero" with clip_to_input=True is the DLI course's scikit-image call."""
     if border not in ("edge", "zero"):
         raise ValueError(f"bilinear border must be 'edge' or 'zero', got {border!r}.")

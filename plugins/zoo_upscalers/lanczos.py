@@ -7,16 +7,17 @@ from typing import Literal
 
 import jax
 
-from zoo import resize
-from zoo.types import Images, Upscaler, check_scale
+from zoo.plugin import Images, Upscaler, check_scale, imresize_scale
+
+Border = Literal["symmetric", "renormalize"]
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
-def _upscale(lr: Images, scale: int, border: str) -> Images:
-    return resize.imresize_scale(lr, scale, "lanczos3", border=border)
+def _upscale(lr: Images, scale: int, border: Border) -> Images:
+    return imresize_scale(lr, scale, "lanczos3", border=border)
 
 
-def factory(border: Literal["symmetric", "renormalize"] = "symmetric") -> Upscaler:
+def factory(border: Border = "symmetric") -> Upscaler:
     """Lanczos3; border="symmetric" is MATLAB 'lanczos3', "renormalize" is PIL's LANCZOS."""
     if border not in ("symmetric", "renormalize"):
         raise ValueError(f"lanczos border must be 'symmetric' or 'renormalize', got {border!r}.")

@@ -6,13 +6,12 @@ import functools
 
 import jax
 
-from zoo import resize
-from zoo.types import Images, Upscaler, check_scale
+from zoo.plugin import Images, Upscaler, check_scale, imresize_scale
 
 
 @functools.partial(jax.jit, static_argnums=1)
 def _upscale(lr: Images, scale: int) -> Images:
-    return resize.imresize_scale(lr, scale, "nearest")
+    return imresize_scale(lr, scale, "nearest")
 
 
 def factory() -> Upscaler:

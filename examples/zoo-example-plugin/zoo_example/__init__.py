@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from zoo import hookimpl
+from zoo.plugin import Register, hookimpl
 from zoo_example.charbonnier import charbonnier
 from zoo_example.sharp_bicubic import sharp_bicubic
 
 
 @hookimpl
-def register_metrics(register):
+def register_metrics(register: Register) -> None:
     register(
         "charbonnier",
         charbonnier,
@@ -19,7 +19,7 @@ def register_metrics(register):
 
 
 @hookimpl
-def register_upscalers(register):
+def register_upscalers(register: Register) -> None:
     register(
         "sharp_bicubic",
         sharp_bicubic,
