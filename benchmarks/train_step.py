@@ -9,6 +9,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -19,17 +20,16 @@ import torch_dli
 from flax import nnx
 from torch import nn
 
+from zoo import assemble, train
 from zoo import model as model_lib
 from zoo import recipe as recipe_lib
-from zoo import train
-from zoo.registry import Registry, get_registry
+from zoo.registry import get_registry
 
+REPO = Path(__file__).resolve().parents[1]
 SCALE = 2
 PARAMETERS = 1_110_403  # REFERENCE.md: the whole DLI model
 ACTIVITY_L1 = 1e-9  # the course's activity regulariser, the dli plugins' default
 WARMUP_STEPS = 2  # the first compiles (JAX) or allocates (PyTorch); neither is timed
-# The DLI recipe's input upscaler (recipes/dli.yaml): scikit-image 0.14's bilinear rescale.
-UPSAMPLE_OPTIONS = {"border": "zero", "clip_to_input": True}
 Step = Callable[[np.ndarray], Any]
 
 
@@ -97,18 +97,6 @@ def random_batch(batch: int, size: int) -> np.ndarray:
 # zoo
 
 
-def zoo_model(registry: Registry) -> model_lib.SuperResolver:
-    """The DLI model assembled through the registry, as recipes/dli.yaml has it."""
-    return model_lib.build_model(
-        encoder=("dli", {}),
-        decoder=("dli", {}),
-        input="upsampled",
-        upsample=registry.build("upscalers", "bilinear", UPSAMPLE_OPTIONS),
-        residual=False,
-        scale=SCALE,
-    )
-
-
 def adds_penalty(
     model: model_lib.SuperResolver, loss: train.LossFn, degrade: Callable, hr: np.ndarray
 ) -> bool:
@@ -129,15 +117,16 @@ def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
     Returns the step as a function of the host batch, the model's parameter count, and whether
     the production loss includes the model's activity penalty.
     """
-    registry = get_registry()
-    model = zoo_model(registry)
-    optimizer = train.make_optimizer(
-        recipe_lib.Optimizer(name="adadelta", learning_rate=1.0, rho=0.95), steps
+    batch, size = hr.shape[0], hr.shape[1]
+    recipe = recipe_lib.load(
+        REPO / "recipes" / "dli.yaml",
+        [f"data.batch={batch}", f"data.patch={size}", f"train.steps={steps}"],
     )
-    loss = train.make_loss(registry, {"mse": recipe_lib.LossTerm(weight=1.0)})
-    degrade = registry.build("degradations", "dli_bilinear", scale=SCALE)
+    parts = assemble.assemble(recipe, get_registry(), devices=jax.devices()[:1])
+    model, optimizer, loss = parts.model, parts.optimizer, parts.loss
+    degrade = parts.degradation.fn
     penalty = adds_penalty(model, loss, degrade, hr)
-    compiled = train.compile_steps(model, optimizer, loss, degrade, seed=0)
+    compiled = train.compile_steps(model, optimizer, loss, degrade, seed=0, mesh=parts.mesh)
     holder = {"state": compiled.init()}
 
     def step(batch: np.ndarray) -> Any:

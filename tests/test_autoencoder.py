@@ -131,7 +131,7 @@ def test_dli_decoder_width_follows_the_encoder_or_must_match_it():
     assert count_parameters(build_decoder("dli", encoder, 8, width=8)) == count_parameters(
         build_decoder("dli", encoder, 8)
     )
-    with pytest.raises(ValueError, match="decoder width 16 needs skips of 16 and 32 channels"):
+    with pytest.raises(PluginError, match="decoder width 16 needs skips of 16 and 32 channels"):
         build_decoder("dli", encoder, 8, width=16)
 
 
@@ -154,7 +154,10 @@ def test_dli_encoder_rejects_sizes_the_pools_do_not_divide():
 
 def test_dli_decoder_rejects_foreign_skips():
     code = jax.ShapeDtypeStruct((1, 8, 8, 32), jnp.float32)
-    with pytest.raises(ValueError, match="two NHWC skips"):
+    with pytest.raises(
+        PluginError,
+        match=r"decoder .dli. \(plugin autoencoder\) cannot be built.*two NHWC skips",
+    ):
         get_registry().build(
             "decoders", "dli", code=code, skips=(), out_channels=3, upscale=1, rngs=nnx.Rngs(0)
         )

@@ -164,7 +164,9 @@ def test_options_are_typed_and_validated(registry):
         registry.build("metrics", "hfen_relative", {"padding": "reflect"})
     with pytest.raises(PluginError, match="no option"):
         registry.build("metrics", "ssim", {"sigma": 2.0})
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(
+        PluginError, match=r"metric .psnr. \(plugin metrics\) cannot be built.*positive"
+    ):
         registry.build("metrics", "psnr", {"data_range": 0.0})
 
 

@@ -10,7 +10,8 @@ from flax import nnx
 
 from zoo import hookimpl
 from zoo.errors import PluginError
-from zoo.model import build_model, count_parameters
+from zoo.model import build_super_resolver, count_parameters
+from zoo.registry import get_registry
 from zoo_autoencoder.layers import conv3x3
 
 RGB = 3
@@ -25,7 +26,8 @@ def image(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
 
 
 def small_dli(**kwargs):
-    return build_model(
+    return build_super_resolver(
+        get_registry(),
         encoder=("dli", {"width": 8}),
         decoder=("dli", {}),
         input="upsampled",
@@ -36,7 +38,8 @@ def small_dli(**kwargs):
 
 
 def small_resnet(scale: int, **decoder_options):
-    return build_model(
+    return build_super_resolver(
+        get_registry(),
         encoder=("resnet", {"width": 8, "blocks": 1}),
         decoder=("pixelshuffle", decoder_options),
         input="lr",
@@ -47,8 +50,13 @@ def small_resnet(scale: int, **decoder_options):
 
 
 def test_full_dli_model_has_the_course_parameter_count():
-    model = build_model(
-        encoder=("dli", {}), decoder=("dli", {}), input="upsampled", upsample=nearest, scale=2
+    model = build_super_resolver(
+        get_registry(),
+        encoder=("dli", {}),
+        decoder=("dli", {}),
+        input="upsampled",
+        upsample=nearest,
+        scale=2,
     )
     assert count_parameters(model) == 1_110_403
     assert count_parameters(model.encoder) == 555_328
@@ -72,7 +80,9 @@ def test_lr_mode_enlarges_in_the_decoder(scale):
 
 
 def test_lr_mode_with_the_dli_pair_and_pixel_shuffle():
-    model = build_model(encoder=("dli", {"width": 8}), decoder=("dli", {}), input="lr", scale=2)
+    model = build_super_resolver(
+        get_registry(), encoder=("dli", {"width": 8}), decoder=("dli", {}), input="lr", scale=2
+    )
     assert model(image((1, 8, 8, RGB))).shape == (1, 16, 16, RGB)
 
 
@@ -107,7 +117,8 @@ def test_forward_returns_the_activity_penalty_in_training_only():
     _, penalty = small_dli().forward(lr, key=jax.random.key(0))
     assert 0.0 < float(penalty) < 1e-3
     assert float(small_dli().forward(lr)[1]) == 0.0
-    quiet = build_model(
+    quiet = build_super_resolver(
+        get_registry(),
         encoder=("dli", {"width": 8, "activity_l1": 0.0}),
         decoder=("dli", {"activity_l1": 0.0}),
         input="upsampled",
@@ -180,7 +191,8 @@ class BrokenDecoders:
 def test_mismatch_names_both_plugins_and_the_shapes(register_plugin):
     register_plugin(BrokenDecoders(), name="broken")
     with pytest.raises(PluginError) as caught:
-        build_model(
+        build_super_resolver(
+            get_registry(),
             encoder=("resnet", {"width": 4, "blocks": 0}),
             decoder=("halver", {}),
             input="upsampled",
@@ -201,31 +213,56 @@ def test_decoder_value_error_is_wrapped_naming_both(register_plugin):
         match=r"encoder 'dli' \(plugin autoencoder\).*"
         r"decoder 'refuser' \(plugin broken\) cannot be built: .*7 channels",
     ):
-        build_model(encoder=("dli", {"width": 4}), decoder=("refuser", {}), input="lr", scale=2)
+        build_super_resolver(
+            get_registry(),
+            encoder=("dli", {"width": 4}),
+            decoder=("refuser", {}),
+            input="lr",
+            scale=2,
+        )
 
 
 def test_builtin_pairs_that_do_not_fit_are_refused():
     with pytest.raises(PluginError, match=r"decoder 'pixelshuffle'.*was expected"):
-        build_model(
-            encoder=("dli", {"width": 4}), decoder=("pixelshuffle", {}), input="lr", scale=2
+        build_super_resolver(
+            get_registry(),
+            encoder=("dli", {"width": 4}),
+            decoder=("pixelshuffle", {}),
+            input="lr",
+            scale=2,
         )
     with pytest.raises(PluginError, match=r"decoder 'dli'.*two NHWC skips"):
-        build_model(encoder=("resnet", {}), decoder=("dli", {}), input="lr", scale=2)
+        build_super_resolver(
+            get_registry(), encoder=("resnet", {}), decoder=("dli", {}), input="lr", scale=2
+        )
 
 
 def test_encoder_failing_on_the_probe_is_named():
     with pytest.raises(PluginError, match=r"encoder 'dli'.*multiples of 4.*probe_size"):
-        build_model(
-            encoder=("dli", {"width": 4}), decoder=("dli", {}), input="lr", scale=2, probe_size=10
+        build_super_resolver(
+            get_registry(),
+            encoder=("dli", {"width": 4}),
+            decoder=("dli", {}),
+            input="lr",
+            scale=2,
+            probe_size=10,
         )
 
 
 def test_bad_names_options_and_arguments():
     with pytest.raises(PluginError, match="Valid: dli, resnet"):
-        build_model(encoder=("dlii", {}), decoder=("dli", {}), input="lr", scale=2)
+        build_super_resolver(
+            get_registry(), encoder=("dlii", {}), decoder=("dli", {}), input="lr", scale=2
+        )
     with pytest.raises(PluginError, match="has no option 'widht'"):
-        build_model(encoder=("dli", {"widht": 8}), decoder=("dli", {}), input="lr", scale=2)
+        build_super_resolver(
+            get_registry(), encoder=("dli", {"widht": 8}), decoder=("dli", {}), input="lr", scale=2
+        )
     with pytest.raises(ValueError, match="need an upsample function"):
-        build_model(encoder=("dli", {}), decoder=("dli", {}), input="upsampled", scale=2)
+        build_super_resolver(
+            get_registry(), encoder=("dli", {}), decoder=("dli", {}), input="upsampled", scale=2
+        )
     with pytest.raises(ValueError, match="input must be one of"):
-        build_model(encoder=("dli", {}), decoder=("dli", {}), input="hr", scale=2)
+        build_super_resolver(
+            get_registry(), encoder=("dli", {}), decoder=("dli", {}), input="hr", scale=2
+        )

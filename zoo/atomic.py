@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 
-def write_with(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Replace ``path`` with what ``write(handle)`` writes: a reader, or a crash, sees the old
     file or the new one, never part of one.
 

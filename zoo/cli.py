@@ -95,20 +95,32 @@ def run(
 
     Example: zoo run recipes/ae_x2.yaml train.steps=200 data.patch=48
     """
+    from zoo import assemble, checkpoint, evaluate, train
     from zoo import recipe as recipes
-    from zoo import train
+    from zoo.registry import get_registry
 
     resolved = recipes.load(recipe, overrides)
+    source = str(recipes.resolve_path(recipe))
     workdir = workdir or Path("runs") / resolved.name
     if dry_run:
-        click.echo(train.describe_plan(train.build_parts(resolved), resolved, workdir))
+        from zoo.plan import describe_plan
+
+        parts = assemble.validate(resolved, get_registry(), source=source)
+        click.echo(describe_plan(parts, workdir))
         return
     try:
-        train.run_from_cli(resolved, workdir, resume=resume, force=force)
+        result = train.train_and_evaluate(
+            resolved, workdir, resume=resume, force=force, source=source
+        )
     except train.Interrupted as exc:
         again = shlex.join(["zoo", "run", recipe, *overrides, "--workdir", str(workdir)])
         message = str(exc).split(";")[0]
         raise train.Interrupted(f"{message}. Continue with: {again} --resume") from None
+    click.echo(evaluate.format_table(result.evaluation))
+    click.echo(
+        f"\nWrote {workdir / 'report.html'}, {workdir / 'metrics.json'} and checkpoints in "
+        f"{checkpoint.checkpoint_dir(workdir)}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,13 +176,18 @@ def _first_comment(path: Path) -> str:
 @recipes.command("validate")
 @click.argument("files", nargs=-1, required=True)
 def recipes_validate(files: tuple[str, ...]) -> None:
-    """Check FILES (schema, plugin names and options); exit 2 on the first problem."""
+    """Check FILES: schema, plugin names, and every part built (the model as shapes only), so a
+    plugin that rejects its options fails here; exit 2 if any file has a problem."""
+    from zoo import assemble
     from zoo import recipe as recipe_module
+    from zoo.registry import get_registry
 
     failed = False
     for spec in files:
         try:
-            recipe_module.load(spec)
+            resolved = recipe_module.load(spec)
+            source = str(recipe_module.resolve_path(spec))
+            assemble.validate(resolved, get_registry(), source=source)
         except ZooError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             failed = True
@@ -263,7 +280,7 @@ def eval_command(
     Example: zoo eval --data ../shared/data/Set5/HR --scale 2 --degradation bicubic
     """
     from zoo import compare
-    from zoo.evaluate import strict_json
+    from zoo.atomic import strict_json
 
     evaluation = compare.run_eval(
         data_spec=data_spec,

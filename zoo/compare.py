@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from zoo import data, evaluate
+from zoo import assemble, data, evaluate
+from zoo import progress as progress_lib
 from zoo.errors import DataError, PluginError
+from zoo.pixels import uint8_to_float
+from zoo.recipe import PluginRef
 from zoo.registry import Registry, get_registry
+from zoo.types import Dataset
+
+DEFAULT_SCALE = 2
+DEFAULT_DEGRADATION = "bicubic"
 
 
 def run_eval(
@@ -28,94 +32,89 @@ def run_eval(
     limit: int | None,
     progress: bool = True,
 ) -> evaluate.Evaluation:
+    """The classic upscalers (and the model of ``run_dir``) scored on ``data_spec``.
+
+    With a run, the scale and the degradation (with its options) are the run's, unless
+    ``degradation`` names another, and the model is scored exactly as `zoo run` scored it.
+    """
     registry = get_registry()
+    if not metrics:
+        raise PluginError(f"--metrics is empty. Valid: {', '.join(registry.names('metrics'))}.")
+    metric_specs = evaluate.metric_specs(registry, metrics)
     model = None
     if run_dir is not None:
         from zoo import upscale
 
-        model = upscale.load(run_dir)
+        model = upscale.load(run_dir, registry=registry)
         if scale is not None and scale != model.scale:
             raise DataError(
                 f"--scale {scale} differs from the model's scale {model.scale} "
                 f"({run_dir}); drop --scale or use a x{scale} model."
             )
         scale = model.scale
-        degradation = degradation or model.recipe.degradation.name
-    scale = scale or 2
-    degradation = degradation or "bicubic"
-    if not metrics:
-        raise PluginError(f"--metrics is empty. Valid: {', '.join(registry.names('metrics'))}.")
-    metric_specs = evaluate.metric_specs(registry, metrics)
-    systems: dict[str, evaluate.System] = dict(
-        evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale)
-    )
-    if model is not None:
-        systems["model"] = lambda lr: jnp.asarray(model.upscale(np.asarray(lr[0])))[None]
-    dataset = open_dataset(registry, data_spec, split)
-    names, hr_uint8 = data.eval_images(dataset, scale, limit=limit, source=data_spec)
-    hr = [data.to_float(image) for image in hr_uint8]
-    if lr_dir is not None:
-        lr = matching_lr(registry, lr_dir, names, hr_uint8, scale)
-        degradation = f"files in {lr_dir}"
+    scale = scale or DEFAULT_SCALE
+    if degradation is not None:
+        degrade = assemble.build_degradation(registry, PluginRef(name=degradation), scale)
+    elif model is not None:
+        degrade = model.degradation()
     else:
-        lr = degrade_all(registry, degradation, scale, hr)
-    bar = _bar(len(hr), progress)
+        degrade = assemble.build_degradation(registry, PluginRef(name=DEFAULT_DEGRADATION), scale)
+    systems = evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale)
+    if model is not None:
+        systems["model"] = model.system
+    dataset = assemble.open_dataset(registry, dataset_ref(data_spec, split), default_split=None)
+    if lr_dir is not None:
+        images = files_eval_set(registry, dataset, lr_dir, scale, limit, data_spec)
+        described = f"files in {lr_dir}"
+    else:
+        images = assemble.eval_set(dataset, degrade, scale, limit=limit, source=data_spec)
+        described = str(degrade)
+    bar = progress_lib.images_bar(len(images.hr), enabled=progress)
     try:
-        return evaluate.evaluate(
-            hr,
-            lr,
+        return images.score(
             systems,
             metric_specs,
-            names=names,
             scale=scale,
             convention=convention,
-            degradation=degradation,
-            single_channel=data.single_channel_flags(dataset, len(names)),
+            degradation=described,
             progress=lambda done: bar.update(1),
         )
     finally:
         bar.close()
 
 
-def _bar(total: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="image", desc="eval", disable=not enabled, leave=False)
-
-
-def open_dataset(registry: Registry, spec: str, split: str | None) -> Any:
+def dataset_ref(spec: str, split: str | None) -> PluginRef:
     """A folder path becomes the `folder` dataset; anything else is a dataset name."""
+    options = {} if split is None else {"split": split}
     if Path(spec).is_dir():
-        return registry.build("datasets", "folder", {"path": str(Path(spec))}, split=split or "all")
+        return PluginRef.model_validate({"name": "folder", "path": str(Path(spec)), **options})
     if Path(spec).exists():
         raise DataError(f"{spec}: --data must be a folder of images or a dataset name.")
-    entry = registry.get("datasets", spec)
-    splits = tuple(entry.meta.get("splits", ()))
-    chosen = split or ("all" if "all" in splits or not splits else splits[0])
-    if splits and chosen not in splits:
-        raise PluginError(f"dataset {spec!r} has no split {chosen!r}. Valid: {', '.join(splits)}.")
-    return entry.build(split=chosen)
+    return PluginRef.model_validate({"name": spec, **options})
 
 
-def degrade_all(
-    registry: Registry, name: str, scale: int, hr: list[np.ndarray]
-) -> list[np.ndarray]:
-    """LR images rounded to 8 bits, as the LR files of the published protocol are."""
-    degrade = registry.build("degradations", name, scale=scale)
-    key = jax.random.key(0)
-    low = [
-        degrade(jnp.asarray(image)[None], jax.random.fold_in(key, index))[0]
-        for index, image in enumerate(hr)
-    ]
-    return [data.to_float(evaluate.to_uint8(image)) for image in low]
+def files_eval_set(
+    registry: Registry,
+    dataset: Dataset,
+    lr_dir: Path,
+    scale: int,
+    limit: int | None,
+    source: str,
+) -> evaluate.EvalSet:
+    """HR images with ready-made LR files (the published LR_bicubic folders) in place of a
+    degradation."""
+    names, hr_uint8 = data.eval_images(dataset, scale, limit=limit, source=source)
+    lr = matching_lr(registry, lr_dir, names, hr_uint8, scale)
+    hr = [uint8_to_float(image) for image in hr_uint8]
+    return evaluate.EvalSet(names, hr, lr, data.single_channel_flags(dataset, len(names)))
 
 
 def matching_lr(
     registry: Registry, lr_dir: Path, names: list[str], hr: list[np.ndarray], scale: int
 ) -> list[np.ndarray]:
     """LR files matched to HR names: ``baby`` matches baby.png, babyx2.png or baby_x2.png."""
-    dataset = open_dataset(registry, str(lr_dir), "all")
-    by_name = {str(dataset.names[i]): i for i in range(len(dataset))}
+    dataset = assemble.open_dataset(registry, dataset_ref(str(lr_dir), "all"), default_split=None)
+    by_name = {data.image_name(dataset, i): i for i in range(len(dataset))}
     result = []
     for name, image in zip(names, hr, strict=True):
         for candidate in (name, f"{name}x{scale}", f"{name}_x{scale}", f"{name}_X{scale}"):
@@ -133,5 +132,5 @@ def matching_lr(
                 f"{lr_dir}: {name} LR image is {low.shape[1]}x{low.shape[0]}, "
                 f"expected {expected[1]}x{expected[0]} for x{scale}."
             )
-        result.append(data.to_float(low))
+        result.append(uint8_to_float(low))
     return result

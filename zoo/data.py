@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.pixels import float_to_uint8, uint8_to_float
 from zoo.types import Dataset
 
 
@@ -31,11 +32,6 @@ def mod_crop(image: np.ndarray, multiple: int) -> np.ndarray:
     """Crop H and W down to a multiple of ``multiple`` (the published protocol's first step)."""
     height, width = image.shape[0], image.shape[1]
     return image[: height - height % multiple, : width - width % multiple]
-
-
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 -> float32 in [0, 1]."""
-    return images.astype(np.float32) / np.float32(255.0)
 
 
 def load_images(
@@ -71,9 +67,8 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     """A uint8 image resized to size x size, bilinear with antialiasing (aspect not kept)."""
     from zoo import resize
 
-    batch = jnp.asarray(to_float(image)[None])
-    resized = resize.resize(batch, (size, size), "linear", antialias=True)[0]
-    return np.asarray(np.round(np.clip(resized, 0.0, 1.0) * 255.0)).astype(np.uint8)
+    batch = jnp.asarray(uint8_to_float(image)[None])
+    return float_to_uint8(resize.resize(batch, (size, size), "linear", antialias=True)[0])
 
 
 @dataclass

@@ -6,7 +6,6 @@ Every result carries the name of the convention it was measured under.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from zoo import conventions
+from zoo.pixels import float_to_uint8
 from zoo.registry import Registry
 
 System = Callable[[jax.Array], jax.Array]  # lr [1, h, w, 3] -> prediction [1, H, W, 3]
@@ -75,18 +75,6 @@ class Evaluation:
         }
 
 
-def strict_json(payload: Any) -> Any:
-    """``payload`` with non-finite floats as null: strict JSON has no Infinity (PSNR of an exact
-    copy) or NaN, and tools such as jq reject them."""
-    if isinstance(payload, float):
-        return payload if math.isfinite(payload) else None
-    if isinstance(payload, dict):
-        return {key: strict_json(value) for key, value in payload.items()}
-    if isinstance(payload, list | tuple):
-        return [strict_json(value) for value in payload]
-    return payload
-
-
 def metric_specs(registry: Registry, names: Sequence[str]) -> list[MetricSpec]:
     specs = []
     for name in names:
@@ -101,6 +89,45 @@ def upscaler_systems(registry: Registry, names: Sequence[str], scale: int) -> di
         upscale = registry.build("upscalers", name)
         systems[name] = jax.jit(partial(upscale, scale=scale))
     return systems
+
+
+@dataclass
+class EvalSet:
+    """Evaluation images: HR and their LR versions, float32 HWC in [0, 1], with their names.
+
+    ``single_channel`` marks images that were grey at the source (see zoo.conventions).
+    """
+
+    names: list[str]
+    hr: list[np.ndarray]
+    lr: list[np.ndarray]
+    single_channel: list[bool]
+
+    def score(
+        self,
+        systems: Mapping[str, System],
+        metrics: Sequence[MetricSpec],
+        *,
+        scale: int,
+        convention: str,
+        degradation: str,
+        keep_outputs: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Evaluation:
+        """Every metric for every system on these images."""
+        return evaluate(
+            self.hr,
+            self.lr,
+            systems,
+            metrics,
+            names=self.names,
+            scale=scale,
+            convention=convention,
+            degradation=degradation,
+            single_channel=self.single_channel,
+            keep_outputs=keep_outputs,
+            progress=progress,
+        )
 
 
 @partial(jax.jit, static_argnames=("convention", "scale"))
@@ -152,14 +179,10 @@ def evaluate(
                 value = float(metric.fn(scored_pred, scored_target)[0])
                 evaluation.per_image[system][metric.name].append(value)
             if keep_outputs:
-                evaluation.outputs[system].append(to_uint8(pred[0]))
+                evaluation.outputs[system].append(float_to_uint8(pred[0]))
         if progress is not None:
             progress(index + 1)
     return evaluation
-
-
-def to_uint8(image: jax.Array | np.ndarray) -> np.ndarray:
-    return np.asarray(jnp.round(jnp.clip(image, 0.0, 1.0) * 255.0)).astype(np.uint8)
 
 
 def format_table(evaluation: Evaluation) -> str:

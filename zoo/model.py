@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from zoo.errors import PluginError
-from zoo.registry import Entry, get_registry
+from zoo.registry import Entry, Registry
 
 InputMode = Literal["lr", "upsampled"]
 Upsample = Callable[[jax.Array, int], jax.Array]
@@ -104,7 +104,8 @@ def count_parameters(module: nnx.Module) -> int:
     return sum(int(leaf.size) for leaf in jax.tree.leaves(nnx.state(module, nnx.Param)))
 
 
-def build_model(
+def build_super_resolver(
+    registry: Registry,
     *,
     encoder: PartSpec,
     decoder: PartSpec,
@@ -116,7 +117,7 @@ def build_model(
     seed: int = 0,
     probe_size: int = 48,
 ) -> SuperResolver:
-    """Build encoder and decoder from the registry and check their shapes with a probe image.
+    """Build encoder and decoder from ``registry`` and check their shapes with a probe image.
 
     ``encoder`` and ``decoder`` are ``(name, options)``. ``upsample(lr, scale)`` is the classic
     upscaler, needed for ``input="upsampled"`` or ``residual=True``. The probe is a
@@ -125,13 +126,12 @@ def build_model(
     pair does not fit, and ``ValueError`` for inconsistent arguments.
     """
     _check_arguments(input, upsample, residual, scale, channels, probe_size)
-    registry = get_registry()
     encoder_entry = registry.get("encoders", encoder[0])
     decoder_entry = registry.get("decoders", decoder[0])
     rngs = nnx.Rngs(seed)
 
     built_encoder = _construct(
-        encoder_entry, encoder[1], _describe(encoder_entry), in_channels=channels, rngs=rngs
+        encoder_entry, encoder[1], encoder_entry.describe(), in_channels=channels, rngs=rngs
     )
     encoder_size = probe_size * scale if input == "upsampled" else probe_size
     probe = jax.ShapeDtypeStruct((1, encoder_size, encoder_size, channels), jnp.float32)
@@ -180,11 +180,6 @@ def _check_arguments(
         )
 
 
-def _describe(entry: Entry) -> str:
-    kind = "encoder" if entry.kind == "encoders" else "decoder"
-    return f"{kind} {entry.name!r} (plugin {entry.plugin})"
-
-
 def _shape(struct: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in struct.shape)
 
@@ -197,8 +192,8 @@ def _describe_pair(
 ) -> str:
     skip_shapes = ", ".join(str(_shape(s)) for s in skips)
     return (
-        f"{_describe(encoder)} gives code {_shape(code)} and skips ({skip_shapes}); "
-        f"{_describe(decoder)}"
+        f"{encoder.describe()} gives code {_shape(code)} and skips ({skip_shapes}); "
+        f"{decoder.describe()}"
     )
 
 
@@ -221,12 +216,12 @@ def _probe_encoder(
         out = nnx.eval_shape(lambda module, x: module(x), encoder, probe)
     except (TypeError, ValueError) as exc:
         raise PluginError(
-            f"{_describe(entry)} fails on a probe input of shape {_shape(probe)}: {exc} "
+            f"{entry.describe()} fails on a probe input of shape {_shape(probe)}: {exc} "
             "(a different probe_size may suit its downsampling)."
         ) from exc
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], tuple | list)):
         raise PluginError(
-            f"{_describe(entry)} must return (code, skips); got {type(out).__name__}."
+            f"{entry.describe()} must return (code, skips); got {type(out).__name__}."
         )
     code, skips = out
     return code, tuple(skips)

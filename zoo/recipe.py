@@ -479,16 +479,6 @@ def check_names(recipe: Recipe, source: str) -> None:
             entry.validate_options(term.options)
         except (PluginError, ValueError) as exc:
             raise RecipeError(f"{source}: loss.{name}: {exc}") from None
-        if not entry.meta.get("differentiable"):
-            usable = [
-                n
-                for n in registry.names("metrics")
-                if registry.get("metrics", n).meta.get("differentiable")
-            ]
-            raise RecipeError(
-                f"{source}: loss.{name}: metric {name!r} is not differentiable, so "
-                f"it cannot be a loss. Differentiable: {', '.join(usable)}."
-            )
     if recipe.checkpoint.best is not None and recipe.checkpoint.best not in recipe.eval.metrics:
         raise RecipeError(
             f"{source}: checkpoint.best: {recipe.checkpoint.best!r} is not among eval.metrics "

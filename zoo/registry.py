@@ -86,12 +86,20 @@ class Entry:
 
     def build(self, options: Mapping[str, Any] | None = None, **engine_arguments: Any) -> Any:
         """Call the factory with validated options plus the engine's own arguments; a bad
-        option is a PluginError naming this plugin."""
+        option, or a ValueError from the factory, is a PluginError naming this plugin."""
         try:
             validated = self.validate_options(options or {})
         except ValueError as exc:
             raise PluginError(str(exc)) from None
-        return self.factory(**engine_arguments, **validated)
+        try:
+            return self.factory(**engine_arguments, **validated)
+        except ValueError as exc:
+            # The plugin's own check of its options (a negative sigma, a reversed range).
+            raise PluginError(f"{self.describe()} cannot be built: {exc}") from exc
+
+    def describe(self) -> str:
+        """``decoder 'dli' (plugin autoencoder)``, as error messages name an entry."""
+        return f"{self.singular} {self.name!r} (plugin {self.plugin})"
 
 
 def _signature(factory: Any) -> inspect.Signature:

@@ -11,11 +11,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
-from zoo import checkpoint, train
+from zoo import assemble, checkpoint, evaluate
 from zoo import recipe as recipe_lib
-from zoo.registry import get_registry
+from zoo.pixels import float_to_uint8
+from zoo.registry import Registry, get_registry
+from zoo.state import State, initial_state, merge, predict
 from zoo.tiling import ALIGN, DEFAULT_OVERLAP, round_up, upscale_array
 
 
@@ -25,9 +26,26 @@ class TrainedModel:
 
     recipe: recipe_lib.Recipe
     step: int
-    state: dict[str, Any]
-    predict: Any
+    state: State
     graphdef: Any
+    registry: Registry
+
+    def __repr__(self) -> str:
+        return f"<TrainedModel {self.recipe.name} x{self.scale}, step {self.step}>"
+
+    @functools.cached_property
+    def predict(self) -> Any:
+        """The jitted prediction step: (state, NHWC LR batch) -> clipped HR batch."""
+        return jax.jit(partial(predict, graphdef=self.graphdef))
+
+    @property
+    def system(self) -> evaluate.System:
+        """The model as an evaluation system, exactly as `zoo run` scores it."""
+        return assemble.model_system(self.lr_predict, self.scale)
+
+    def degradation(self) -> assemble.Degradation:
+        """The degradation this model was trained on, with its options."""
+        return assemble.build_degradation(self.registry, self.recipe.degradation, self.recipe.scale)
 
     @functools.cached_property
     def receptive_radius(self) -> int:
@@ -38,8 +56,7 @@ class TrainedModel:
         centre = (size // 2) * self.scale + self.scale // 2
 
         def pixel(x: jax.Array) -> jax.Array:
-            model = nnx.merge(self.graphdef, self.state["params"], self.state["rest"])
-            return model(x, clip=False)[0, centre, centre].sum()
+            return merge(self.graphdef, self.state)(x, clip=False)[0, centre, centre].sum()
 
         reach = np.abs(np.asarray(jax.grad(pixel)(probe)[0])).sum(axis=-1)
         rows, cols = np.nonzero(reach)
@@ -72,30 +89,26 @@ class TrainedModel:
         if tile is not None and overlap is None:
             overlap = self.default_overlap()
         high = upscale_array(self.lr_predict, low, self.scale, tile=tile, overlap=overlap or 0)
-        if as_uint8:
-            return np.round(np.clip(high, 0.0, 1.0) * 255.0).astype(np.uint8)
-        return high
+        return float_to_uint8(high) if as_uint8 else high
 
     def lr_predict(self, lr: np.ndarray) -> np.ndarray:
         return np.asarray(self.predict(self.state, jnp.asarray(lr)[None])[0])
 
 
-def load(run_dir: str | Path, step: int | None = None) -> TrainedModel:
+def load(
+    run_dir: str | Path, step: int | None = None, *, registry: Registry | None = None
+) -> TrainedModel:
     """Restore the best checkpoint (by the recipe's checkpoint.best) or the given step."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise checkpoint.CheckpointError(f"{run_dir}: no such run directory.")
+    registry = registry or get_registry()
     payload = checkpoint.read_recipe(run_dir, step)
     recipe = recipe_lib.from_dict(payload["recipe"], source=f"{run_dir}/checkpoints (recipe)")
     if step is None:
-        best = recipe.checkpoint.best
-        higher = True
-        if best is not None:
-            higher = bool(get_registry().get("metrics", best).meta["higher_is_better"])
-        step = checkpoint.best_step(run_dir, f"eval_{best}" if best else None, higher)
-    model, _ = train.build_model(recipe, get_registry())
-    optimizer = train.make_optimizer(recipe.optimizer, recipe.train.steps)
-    graphdef, target = train.initial_state(model, optimizer, recipe.train.seed)
+        policy = assemble.checkpoint_policy(recipe, registry)
+        step = checkpoint.best_step(run_dir, policy.best_metric, policy.higher_is_better)
+    model = assemble.build_model(recipe, registry)
+    graphdef, target = initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)
     step, state = checkpoint.restore(run_dir, target, step)
-    predict = jax.jit(partial(train.eval_step, graphdef=graphdef))
-    return TrainedModel(recipe, step, state, predict, graphdef)
+    return TrainedModel(recipe, step, state, graphdef, registry)

@@ -1,0 +1,274 @@
+"""One assembly path: a validated Recipe and a Registry become every part that zoo uses.
+
+`zoo run` builds everything with ``assemble``; `zoo recipes validate` and `zoo run --dry-run`
+build the same parts with the model as abstract shapes (``abstract=True``), so a plugin that
+rejects its options fails there, named with the recipe file and field, before any compute.
+`zoo eval` and ``zoo.load`` use the single-part builders below, so the same model on the same
+images gives the same number everywhere: one degradation rule, one evaluation set rule, one
+model-as-a-system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh
+
+from zoo import checkpoint, data, evaluate, tiling
+from zoo import loss as loss_lib
+from zoo import model as model_lib
+from zoo.errors import DataError, PluginError, RecipeError, ZooError
+from zoo.optimizer import make_optimizer
+from zoo.pixels import float_to_uint8, uint8_to_float
+from zoo.recipe import PluginRef, Recipe
+from zoo.registry import Registry
+from zoo.types import Dataset
+
+# Evaluation LR images are degraded with keys from this fixed seed, not the training seed, so
+# runs that differ only in their seed are scored on the very same images.
+EVAL_SEED = 0
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """A degradation plugin built with its options: ``fn(hr, key) -> lr``."""
+
+    ref: PluginRef
+    fn: Callable[[jax.Array, jax.Array], jax.Array]
+    jittable: bool
+
+    def __str__(self) -> str:
+        return str(self.ref)
+
+
+@dataclass
+class Parts:
+    """Everything a recipe names, built and checked, before any training."""
+
+    recipe: Recipe
+    registry: Registry
+    train_dataset: Dataset
+    eval_dataset: Dataset
+    degradation: Degradation
+    model: model_lib.SuperResolver
+    loss: loss_lib.Loss
+    optimizer: optax.GradientTransformation
+    metrics: list[evaluate.MetricSpec]
+    upscalers: dict[str, evaluate.System]
+    mesh: Mesh
+
+
+def assemble(
+    recipe: Recipe,
+    registry: Registry,
+    *,
+    devices: list[jax.Device] | None = None,
+    abstract: bool = False,
+    source: str = "recipe",
+) -> Parts:
+    """Build every part ``recipe`` names. ``abstract`` builds the model as shapes only (no
+    initialisation compute) and probes each part on abstract inputs; errors name ``source``
+    and the recipe field."""
+    mesh = make_mesh(devices)
+    if recipe.data.batch % mesh.size:
+        raise RecipeError(
+            f"{source}: data.batch ({recipe.data.batch}) must be divisible by the number of "
+            f"devices ({mesh.size}) so the batch can be sharded evenly."
+        )
+    with field(source, "data.train"):
+        train_dataset = open_dataset(registry, recipe.data.train, default_split="train")
+    with field(source, "data.eval"):
+        eval_dataset = open_dataset(registry, recipe.data.eval, default_split="holdout")
+    with field(source, "degradation"):
+        degradation = build_degradation(registry, recipe.degradation, recipe.scale)
+        probe_degradation(degradation, recipe)
+    with field(source, "model"):
+        model = build_model(recipe, registry, abstract=abstract)
+    terms = []
+    for name, term in recipe.loss.items():
+        with field(source, f"loss.{name}"):
+            terms.append(loss_lib.build_term(registry, name, term))
+            probe_metric(terms[-1].metric, recipe.data.patch)
+    loss = loss_lib.Loss(tuple(terms))
+    with field(source, "optimizer"):
+        optimizer = build_optimizer(recipe)
+        jax.eval_shape(optimizer.init, nnx.state(model, nnx.Param))
+    with field(source, "eval.metrics"):
+        metrics = evaluate.metric_specs(registry, recipe.eval.metrics)
+    with field(source, "eval.upscalers"):
+        upscalers = evaluate.upscaler_systems(registry, recipe.eval.upscalers, recipe.scale)
+    return Parts(
+        recipe=recipe,
+        registry=registry,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        degradation=degradation,
+        model=model,
+        loss=loss,
+        optimizer=optimizer,
+        metrics=metrics,
+        upscalers=upscalers,
+        mesh=mesh,
+    )
+
+
+def validate(recipe: Recipe, registry: Registry, *, source: str) -> Parts:
+    """Build every part cheaply (abstract model) so bad plugin options fail before compute."""
+    return assemble(recipe, registry, abstract=True, source=source)
+
+
+@contextlib.contextmanager
+def field(source: str, path: str) -> Iterator[None]:
+    """Prefix any error raised while building a part with the recipe file and field."""
+    try:
+        yield
+    except RecipeError:
+        raise
+    except DataError as exc:
+        raise DataError(f"{source}: {path}: {exc}") from None
+    except ZooError as exc:
+        raise RecipeError(f"{source}: {path}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise RecipeError(f"{source}: {path}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# One part each
+
+
+def open_dataset(registry: Registry, ref: PluginRef, *, default_split: str | None) -> Dataset:
+    """The dataset ``ref`` names, on its ``split`` option or else ``default_split``; None
+    means ``all`` when the dataset has it, else its first split."""
+    entry = registry.get("datasets", ref.name)
+    options = ref.options
+    splits = tuple(entry.meta.get("splits", ()))
+    split = options.pop("split", None)
+    if split is None:
+        split = default_split
+        if split is None:
+            split = "all" if "all" in splits or not splits else splits[0]
+    if splits and split not in splits:
+        raise PluginError(
+            f"dataset {ref.name!r} has no split {split!r}. Valid: {', '.join(splits)}."
+        )
+    return entry.build(options, split=split)
+
+
+def build_degradation(registry: Registry, ref: PluginRef, scale: int) -> Degradation:
+    entry = registry.get("degradations", ref.name)
+    fn = entry.build(ref.options, scale=scale)
+    return Degradation(ref, fn, bool(entry.meta.get("jittable", True)))
+
+
+def probe_degradation(degradation: Degradation, recipe: Recipe) -> None:
+    """Trace a jittable degradation on an abstract training batch: options that fail only when
+    called (a shape the plugin cannot take) fail here instead."""
+    if not degradation.jittable:
+        return
+    side = recipe.data.patch
+    hr = jax.ShapeDtypeStruct((1, side, side, 3), jnp.float32)
+    expected = (1, side // recipe.scale, side // recipe.scale, 3)
+    lr = jax.eval_shape(degradation.fn, hr, jax.random.key(0))
+    if tuple(lr.shape) != expected:
+        raise PluginError(
+            f"degradation {degradation.ref.name!r} turned a {hr.shape} batch into {lr.shape}; "
+            f"x{recipe.scale} needs {expected}."
+        )
+
+
+def probe_metric(metric: loss_lib.MetricFn, side: int) -> None:
+    """Trace a loss metric on an abstract training batch of ``side`` pixel patches."""
+    batch = jax.ShapeDtypeStruct((1, side, side, 3), jnp.float32)
+    jax.eval_shape(metric, batch, batch)
+
+
+def build_model(
+    recipe: Recipe, registry: Registry, *, abstract: bool = False
+) -> model_lib.SuperResolver:
+    """The recipe's model, checked with eval_shape; ``abstract`` keeps parameters as shapes."""
+    upsample = registry.build(
+        "upscalers", recipe.model.upsample.name, recipe.model.upsample.options
+    )
+
+    def build() -> model_lib.SuperResolver:
+        return model_lib.build_super_resolver(
+            registry,
+            encoder=(recipe.model.encoder.name, recipe.model.encoder.options),
+            decoder=(recipe.model.decoder.name, recipe.model.decoder.options),
+            input=recipe.model.input,
+            upsample=upsample,
+            residual=recipe.model.residual,
+            scale=recipe.scale,
+            seed=recipe.train.seed,
+        )
+
+    return nnx.eval_shape(build) if abstract else build()
+
+
+def build_optimizer(recipe: Recipe) -> optax.GradientTransformation:
+    return make_optimizer(recipe.optimizer, recipe.train.steps)
+
+
+def checkpoint_policy(recipe: Recipe, registry: Registry) -> checkpoint.Policy:
+    """How many checkpoints to keep and which metric, in which direction, picks the best."""
+    best = recipe.checkpoint.best
+    higher = True
+    if best is not None:
+        higher = bool(registry.get("metrics", best).meta["higher_is_better"])
+    return checkpoint.Policy(
+        keep=recipe.checkpoint.keep,
+        best_metric=f"eval_{best}" if best else None,
+        higher_is_better=higher,
+        async_save=recipe.checkpoint.async_save,
+    )
+
+
+def make_mesh(devices: list[jax.Device] | None = None) -> Mesh:
+    """A one-axis ('data') mesh over the given devices, all of them by default."""
+    devices = list(devices) if devices is not None else jax.devices()
+    return Mesh(np.array(devices), ("data",))
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: the images and the model as a system
+
+
+def eval_set(
+    dataset: Dataset,
+    degradation: Degradation,
+    scale: int,
+    *,
+    limit: int | None = None,
+    crop: int | None = None,
+    source: str = "eval dataset",
+) -> evaluate.EvalSet:
+    """HR images mod-cropped to the scale and their LR versions, rounded to 8 bits as the LR
+    files of the published protocol are, degraded with keys from ``EVAL_SEED``."""
+    names, images = data.eval_images(dataset, scale, limit=limit, crop=crop, source=source)
+    hr = [uint8_to_float(image) for image in images]
+    key = jax.random.key(EVAL_SEED)
+    lr = [
+        uint8_to_float(
+            float_to_uint8(degradation.fn(jnp.asarray(image)[None], jax.random.fold_in(key, i))[0])
+        )
+        for i, image in enumerate(hr)
+    ]
+    return evaluate.EvalSet(names, hr, lr, data.single_channel_flags(dataset, len(names)))
+
+
+def model_system(predict: tiling.Predict, scale: int) -> evaluate.System:
+    """A model as an evaluation system for images of any size: ``predict`` maps one float HWC
+    LR image to its HR prediction; sizes off the pooling grid are padded and cropped back."""
+
+    def system(lr: jax.Array) -> jax.Array:
+        whole = tiling.upscale_array(predict, np.asarray(lr[0]), scale, tile=None, overlap=0)
+        return jnp.asarray(whole)[None]
+
+    return system
