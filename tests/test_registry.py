@@ -37,7 +37,7 @@ def make_plugin(upscaler_name: str) -> object:
     class Temporary:
         @hookimpl
         def register_upscalers(self, register):
-            register(upscaler_name, lambda: (lambda lr, scale: lr))
+            register(upscaler_name, lambda: lambda lr, scale: lr)
 
     return Temporary()
 
@@ -55,7 +55,7 @@ def test_the_cache_sees_a_plugin_replaced_by_another(plugin_manager):
 
 
 def test_an_option_annotation_that_cannot_be_resolved_is_an_error(register_plugin):
-    def factory(*, tolerance: Decimal = 1) -> object:  # noqa: F821 - resolved only by typing
+    def factory(*, tolerance: Decimal = 1) -> object:
         return lambda pred, target: pred
 
     class Broken:
@@ -75,7 +75,7 @@ def test_an_option_annotation_that_cannot_be_resolved_is_an_error(register_plugi
 
 def test_an_engine_argument_annotation_need_not_resolve(register_plugin):
     # Engine arguments are never type-checked, so an import-only annotation there is fine.
-    def factory(*, in_channels: Decimal, rngs: object, width: int = 4) -> object:  # noqa: F821
+    def factory(*, in_channels: Decimal, rngs: object, width: int = 4) -> object:
         return object()
 
     class Partial:
