@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -58,11 +58,6 @@ def build_term(registry: Registry, name: str, term: LossTerm) -> Term:
         )
     sign = -1.0 if entry.meta["higher_is_better"] else 1.0
     return Term(name, float(term.weight), sign, entry.build(term.options))
-
-
-def build_loss(registry: Registry, terms: Mapping[str, LossTerm]) -> Loss:
-    """The loss of ``terms``: metric name -> weight and options."""
-    return Loss(tuple(build_term(registry, name, term) for name, term in terms.items()))
 
 
 def _differentiable(registry: Registry, name: str) -> bool:
