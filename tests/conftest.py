@@ -1,8 +1,10 @@
-"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins and the shared data folder."""
+"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins, the shared data folder
+and one tiny trained run. The tiny recipe itself is defined once, in ``tiny.py``."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -11,7 +13,10 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 import jax
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+if str(TESTS) not in sys.path:  # `from tiny import ...` under any rootdir and import mode
+    sys.path.insert(0, str(TESTS))
 SHARED_DATA = Path(os.environ.get("ZOO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 jax.config.update(
@@ -50,3 +55,11 @@ def register_plugin(plugin_manager):
         return plugin
 
     return register
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny recipe (tests/tiny.py) trained for its one step, once per session; read only."""
+    from tiny import train_tiny
+
+    return train_tiny(tmp_path_factory.mktemp("trained_tiny") / "tiny")
