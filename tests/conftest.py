@@ -1,10 +1,13 @@
-"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins, the shared data folder
-and one tiny trained run. The tiny recipe itself is defined once, in ``tiny.py``."""
+"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins, the shared data folder,
+the example plugin and one tiny trained run. The tiny recipe itself is defined once, in
+``tiny.py``."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -15,6 +18,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
+EXAMPLE_PLUGIN = REPO / "examples" / "zoo-example-plugin"
 if str(TESTS) not in sys.path:  # `from tiny import ...` under any rootdir and import mode
     sys.path.insert(0, str(TESTS))
 SHARED_DATA = Path(os.environ.get("ZOO_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -55,6 +59,26 @@ def register_plugin(plugin_manager):
         return plugin
 
     return register
+
+
+@pytest.fixture
+def example_plugin(plugin_manager, register_plugin, monkeypatch):
+    """examples/zoo-example-plugin registered for one test, as its entry point names it.
+
+    The plugin name and module come from the example's pyproject.toml (``example =
+    "zoo_example"``); its folder is on sys.path for the test only. Where the example is
+    installed, its entry point has loaded it already and that registration is used as it is.
+    """
+    pyproject = tomllib.loads((EXAMPLE_PLUGIN / "pyproject.toml").read_text(encoding="utf-8"))
+    ((name, module_name),) = pyproject["project"]["entry-points"]["zoo"].items()
+    installed = plugin_manager.get_plugin(name)
+    if installed is not None:
+        yield installed
+        return
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN))
+    yield register_plugin(importlib.import_module(module_name), name=name)
+    for loaded in [m for m in sys.modules if m == module_name or m.startswith(f"{module_name}.")]:
+        del sys.modules[loaded]
 
 
 @pytest.fixture(scope="session")
