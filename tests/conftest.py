@@ -1,8 +1,13 @@
-"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins and the shared data folder."""
+"""Shared fixtures: CPU-only JAX, a compile cache, temporary plugins, the shared data folder,
+the example plugin and one tiny trained run. The tiny recipe itself is defined once, in
+``tiny.py``."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import tomllib
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -11,7 +16,11 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 import jax
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+EXAMPLE_PLUGIN = REPO / "examples" / "zoo-example-plugin"
+if str(TESTS) not in sys.path:  # `from tiny import ...` under any rootdir and import mode
+    sys.path.insert(0, str(TESTS))
 SHARED_DATA = Path(os.environ.get("ZOO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 jax.config.update(
@@ -50,3 +59,31 @@ def register_plugin(plugin_manager):
         return plugin
 
     return register
+
+
+@pytest.fixture
+def example_plugin(plugin_manager, register_plugin, monkeypatch):
+    """examples/zoo-example-plugin registered for one test, as its entry point names it.
+
+    The plugin name and module come from the example's pyproject.toml (``example =
+    "zoo_example"``); its folder is on sys.path for the test only. Where the example is
+    installed, its entry point has loaded it already and that registration is used as it is.
+    """
+    pyproject = tomllib.loads((EXAMPLE_PLUGIN / "pyproject.toml").read_text(encoding="utf-8"))
+    ((name, module_name),) = pyproject["project"]["entry-points"]["zoo"].items()
+    installed = plugin_manager.get_plugin(name)
+    if installed is not None:
+        yield installed
+        return
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN))
+    yield register_plugin(importlib.import_module(module_name), name=name)
+    for loaded in [m for m in sys.modules if m == module_name or m.startswith(f"{module_name}.")]:
+        del sys.modules[loaded]
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny recipe (tests/tiny.py) trained for its one step, once per session; read only."""
+    from tiny import train_tiny
+
+    return train_tiny(tmp_path_factory.mktemp("trained_tiny") / "tiny")

@@ -6,7 +6,6 @@ The Set5 test is the acceptance check against the published bicubic numbers.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -17,9 +16,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from zoo import recipe as recipe_lib
 from zoo.cli import cli
-from zoo.train import train_and_evaluate
 
 NAMES = ["alpha", "beta", "gamma"]
 HR_SIZE = (33, 41)  # odd: mod-cropped to 32 x 40 at x2
@@ -237,33 +234,13 @@ def test_lr_file_of_the_wrong_size_is_named(hr_folder, lr_folder):
 # A trained model
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("eval") / "run"
-    raw = {
-        "name": "tiny",
-        "scale": 2,
-        "data": {"patch": 16, "batch": 2, "eval_images": 1, "eval_crop": 32},
-        "degradation": "bicubic",
-        "model": {
-            "encoder": {"name": "resnet", "width": 8, "blocks": 1},
-            "decoder": "pixelshuffle",
-            "input": "lr",
-            "residual": True,
-        },
-        "train": {"steps": 1},
-        "eval": {"metrics": ["psnr"], "upscalers": ["bicubic"]},
-    }
-    train_and_evaluate(recipe_lib.from_dict(copy.deepcopy(raw)), workdir, progress=False)
-    return workdir
-
-
-def test_checkpoint_adds_a_model_row(hr_folder, trained_run):
+def test_checkpoint_adds_a_model_row(hr_folder, trained_tiny):
+    """trained_tiny (conftest.py): the shared tiny recipe trained for one step."""
     report = eval_json(
         "--data",
         hr_folder,
         "--checkpoint",
-        trained_run,
+        trained_tiny,
         "--upscalers",
         "bicubic",
         "--metrics",
@@ -278,7 +255,7 @@ def test_checkpoint_adds_a_model_row(hr_folder, trained_run):
         report["results"]["bicubic"]["psnr"], abs=5
     )
 
-    code, _, output = zoo_eval("--data", hr_folder, "--checkpoint", trained_run, "--scale", "3")
+    code, _, output = zoo_eval("--data", hr_folder, "--checkpoint", trained_tiny, "--scale", "3")
     assert code == 2 and "--scale 3" in output and "scale 2" in output, output
 
 

@@ -7,37 +7,25 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from tiny import set_field, tiny_dict, write_recipe
 
 from zoo.cli import cli
 
-VALID = {
-    "name": "tiny",
-    "scale": 2,
-    "data": {"train": {"name": "embedded", "split": "train"}, "patch": 16, "batch": 2},
-    "degradation": {"name": "bicubic"},
-    "model": {"encoder": {"name": "dli"}, "decoder": {"name": "dli"}, "input": "upsampled"},
-    "loss": {"mse": 1.0},
-    "optimizer": {"name": "adam", "learning_rate": 0.001},
-    "train": {"steps": 2},
-    "eval": {"metrics": ["psnr"], "upscalers": ["bicubic"]},
-    "checkpoint": {"best": "psnr"},
-}
+# The shared tiny recipe (tests/tiny.py) with the DLI encoder and decoder, whose options
+# (width, ...) the option tests misspell and override.
+VALID = tiny_dict("model={encoder: {name: dli}, decoder: {name: dli}, input: upsampled}")
 
 
 def write(tmp_path: Path, content: object, name: str = "recipe.yaml") -> Path:
     path = tmp_path / name
-    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
-    return path
+    if isinstance(content, str):
+        path.write_text(content)
+        return path
+    return write_recipe(path, content)
 
 
 def with_change(dotted: str, value: object) -> dict:
-    recipe = yaml.safe_load(yaml.safe_dump(VALID))
-    node = recipe
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node[part]
-    node[last] = value
-    return recipe
+    return set_field(tiny_dict(base=VALID), dotted, value)
 
 
 def validate(*args: str) -> tuple[int, str]:
@@ -132,7 +120,7 @@ def test_empty_file(tmp_path):
 
 
 def test_missing_required_field(tmp_path):
-    recipe = dict(VALID)
+    recipe = tiny_dict(base=VALID)
     del recipe["model"]
     path = write(tmp_path, recipe)
     assert_error(*validate(str(path)), str(path), "model", "required")

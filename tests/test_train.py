@@ -7,7 +7,6 @@ share the module's `tiny_run`.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import signal
@@ -17,8 +16,8 @@ from typing import Any
 import jax
 import numpy as np
 import pytest
-import yaml
 from click.testing import CliRunner
+from tiny import tiny_dict, tiny_recipe, write_recipe
 
 import zoo
 from zoo import checkpoint, data
@@ -28,34 +27,19 @@ from zoo.errors import RecipeError, ZooError
 from zoo.train import Interrupted, train_and_evaluate
 
 STEPS = 4
-TINY: dict[str, Any] = {
-    "name": "tiny",
-    "scale": 2,
-    "data": {
-        "train": {"name": "embedded", "split": "train"},
-        "eval": {"name": "embedded", "split": "holdout"},
-        "patch": 16,
-        "batch": 2,
-        "eval_images": 1,
-        "eval_crop": 32,
-    },
-    "degradation": "bicubic",
-    "model": {
-        "encoder": {"name": "resnet", "width": 8, "blocks": 1},
-        "decoder": "pixelshuffle",
-        "input": "lr",
-        "residual": True,
-    },
-    "loss": {"mse": 1.0},
-    "optimizer": {"name": "adam", "learning_rate": 1e-3},
-    "train": {"steps": STEPS, "eval_every": 2, "checkpoint_every": 2, "log_every": 1},
-    "eval": {"metrics": ["psnr", "mse"], "convention": "rgb", "upscalers": ["nearest", "bicubic"]},
-    "checkpoint": {"keep": 2, "best": "psnr"},
-}
+# The shared tiny recipe (tests/tiny.py), trained for a few steps with evaluation, logging and
+# checkpoints along the way, so resume, retention and the history have something to show.
+TRAIN_OVERRIDES = (
+    f"train={{steps: {STEPS}, eval_every: 2, checkpoint_every: 2, log_every: 1}}",
+    "eval.metrics=[psnr, mse]",
+    "eval.upscalers=[nearest, bicubic]",
+    "checkpoint.keep=2",
+)
+TRAIN_TINY: dict[str, Any] = tiny_dict(*TRAIN_OVERRIDES)
 
 
-def make_recipe(*overrides: str, base: dict[str, Any] = TINY) -> recipe_lib.Recipe:
-    return recipe_lib.from_dict(copy.deepcopy(base), list(overrides))
+def make_recipe(*overrides: str) -> recipe_lib.Recipe:
+    return tiny_recipe(*overrides, base=TRAIN_TINY)
 
 
 def run(workdir: Path, *overrides: str, **kwargs: Any) -> zoo.train.RunResult:
@@ -80,11 +64,6 @@ def assert_same_params(a: list[np.ndarray], b: list[np.ndarray], atol: float) ->
 
 def saved_steps(run_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in (run_dir / "checkpoints").iterdir() if p.name.isdigit())
-
-
-def write_recipe(path: Path, recipe: dict[str, Any] = TINY) -> Path:
-    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +243,7 @@ def test_ctrl_c_saves_exits_130_and_resume_finishes(
 ):
     workdir, _ = tiny_run
     (tmp_path / "recipes").mkdir()
-    write_recipe(tmp_path / "recipes" / "tiny.yaml")
+    write_recipe(tmp_path / "recipes" / "tiny.yaml", TRAIN_TINY)
     monkeypatch.chdir(tmp_path)  # so `zoo run tiny`, as the message suggests, finds the recipe
     target = tmp_path / "run"
     handler = signal.getsignal(signal.SIGINT)
@@ -350,7 +329,7 @@ def test_batch_not_divisible_by_devices_fails_before_writing(tmp_path):
         cli,
         [
             "run",
-            str(write_recipe(tmp_path / "tiny.yaml")),
+            str(write_recipe(tmp_path / "tiny.yaml", TRAIN_TINY)),
             "data.batch=3",
             "--workdir",
             str(workdir),
@@ -378,7 +357,7 @@ def test_a_pooling_model_evaluates_image_sizes_its_pooling_does_not_divide(tmp_p
 
 def test_python_api_runs_a_recipe_with_keyword_overrides(tmp_path):
     result = zoo.run(
-        copy.deepcopy(TINY),
+        tiny_dict(base=TRAIN_TINY),
         workdir=tmp_path / "api",
         progress=False,
         train__steps=1,
@@ -392,5 +371,5 @@ def test_python_api_runs_a_recipe_with_keyword_overrides(tmp_path):
     low = np.zeros((5, 7, 3), np.uint8)
     assert model.upscale(low).shape == (10, 14, 3)
     with pytest.raises(RecipeError, match="train has no field 'stepz'"):
-        zoo.run(copy.deepcopy(TINY), workdir=tmp_path / "bad", train__stepz=1)
+        zoo.run(tiny_dict(base=TRAIN_TINY), workdir=tmp_path / "bad", train__stepz=1)
     assert not (tmp_path / "bad").exists()

@@ -6,79 +6,49 @@ smallest evaluation the recipe allows, so the module stays fast.
 
 from __future__ import annotations
 
-import copy
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from tiny import train_tiny
 
 import zoo
-from zoo import recipe as recipe_lib
 from zoo.cli import cli
 from zoo.errors import ZooError
-from zoo.train import train_and_evaluate
 
-BASE: dict[str, Any] = {
-    "name": "tiny",
-    "scale": 2,
-    "data": {
-        "train": {"name": "embedded", "split": "train"},
-        "eval": {"name": "embedded", "split": "holdout"},
-        "patch": 16,
-        "batch": 2,
-        "eval_images": 1,
-        "eval_crop": 32,
-    },
-    "degradation": "bicubic",
-    "loss": {"mse": 1.0},
-    "optimizer": {"name": "adam", "learning_rate": 1e-3},
-    "train": {"steps": 1},
-    "eval": {"metrics": ["psnr"], "convention": "rgb", "upscalers": ["bicubic"]},
-    "checkpoint": {"best": "psnr"},
-}
-MODELS = {
-    "resnet": {
-        "encoder": {"name": "resnet", "width": 8, "blocks": 1},
-        "decoder": "pixelshuffle",
-        "input": "lr",
-        "residual": True,
-    },
+# Overrides of the shared tiny recipe (tests/tiny.py); its own model is the resnet.
+MODELS: dict[str, tuple[str, ...]] = {
+    "resnet": (),
     # The DLI network sees the bicubic-upsampled image: two poolings and ten 3x3 convolutions
     # at full size, a receptive field of about 12 low-resolution pixels each side.
-    "dli_upsampled": {
-        "encoder": {"name": "dli", "width": 4},
-        "decoder": "dli",
-        "input": "upsampled",
-        "upsample": "bicubic",
-    },
+    "dli_upsampled": (
+        "model={encoder: {name: dli, width: 4}, decoder: dli, input: upsampled, upsample: bicubic}",
+    ),
     # The same network on the LR image itself: its receptive field is 19 LR pixels each side.
-    "dli_lr": {"encoder": {"name": "dli", "width": 4}, "decoder": "dli", "input": "lr"},
+    "dli_lr": ("model={encoder: {name: dli, width: 4}, decoder: dli, input: lr}",),
 }
 DEFAULT_OVERLAP = None  # `zoo upscale` and TrainedModel.upscale: measured from the model
 
 
-def train_tiny(workdir: Path, model: str) -> Path:
-    raw = copy.deepcopy(BASE)
-    raw["name"] = f"tiny_{model}"
-    raw["model"] = copy.deepcopy(MODELS[model])
-    train_and_evaluate(recipe_lib.from_dict(raw), workdir, progress=False)
-    return workdir
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory):
-    """Run directories trained on first use, one per model; tests only read them."""
+def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """Run directories trained on first use, one per model; tests only read them.
+
+    The resnet is the tiny recipe itself, so it is the session's ``trained_tiny`` (conftest.py).
+    """
     root = tmp_path_factory.mktemp("upscale")
     made: dict[str, Path] = {}
 
     def get(model: str) -> Path:
         if model not in made:
-            made[model] = train_tiny(root / model, model)
+            if not MODELS[model]:
+                made[model] = request.getfixturevalue("trained_tiny")
+            else:
+                made[model] = train_tiny(root / model, f"name=tiny_{model}", *MODELS[model])
         return made[model]
 
     return get
