@@ -12,32 +12,20 @@ from typing import Any
 
 import jax.numpy as jnp
 import pytest
-import yaml
 from click.testing import CliRunner
+from tiny import set_field, tiny_dict, write_recipe
 
 from zoo import hookimpl
 from zoo.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
-SMOKE = REPO / "recipes" / "smoke.yaml"
 
-
-def smoke_with(tmp_path: Path, path: str, value: Any, **more: Any) -> Path:
-    """The shipped smoke recipe with the field at dotted ``path`` set to ``value`` (and each
-    ``more`` key, with ``__`` for dots, set likewise)."""
-    recipe = yaml.safe_load(SMOKE.read_text())
-    changes = {path: value, **{key.replace("__", "."): v for key, v in more.items()}}
-    for dotted, new in changes.items():
-        node = recipe
-        *parents, last = dotted.split(".")
-        for part in parents:
-            if isinstance(node.get(part), str):
-                node[part] = {"name": node[part]}
-            node = node.setdefault(part, {})
-        node[last] = new
-    target = tmp_path / "bad.yaml"
-    target.write_text(yaml.safe_dump(recipe))
-    return target
+def tiny_with(tmp_path: Path, path: str, value: Any, **more: Any) -> Path:
+    """The tiny recipe file with the field at dotted ``path`` set to ``value`` (and each
+    ``more`` key, ``__`` for dots, likewise)."""
+    raw = tiny_dict()
+    for dotted, new in {path: value, **{k.replace("__", "."): v for k, v in more.items()}}.items():
+        set_field(raw, dotted, new)
+    return write_recipe(tmp_path / "bad.yaml", raw)
 
 
 BAD_OPTIONS = [
@@ -88,11 +76,11 @@ BAD_OPTIONS = [
 
 @pytest.mark.parametrize(("path", "value", "expected"), BAD_OPTIONS)
 def test_validate_reports_a_rejected_option(tmp_path, path, value, expected):
-    assert_validate_fails(smoke_with(tmp_path, path, value), expected)
+    assert_validate_fails(tiny_with(tmp_path, path, value), expected)
 
 
 def test_a_decoder_that_does_not_fit_its_encoder_is_named(tmp_path):
-    recipe = smoke_with(
+    recipe = tiny_with(
         tmp_path,
         "model.encoder",
         {"name": "dli", "width": 8},
@@ -105,7 +93,7 @@ def test_a_decoder_that_does_not_fit_its_encoder_is_named(tmp_path):
 
 def test_a_metric_that_cannot_take_the_training_patch_fails_when_probed(tmp_path):
     # ssim's 11x11 window does not fit a 4-pixel patch: only calling the metric can tell.
-    recipe = smoke_with(tmp_path, "loss", {"ssim": 1.0}, data__patch=4)
+    recipe = tiny_with(tmp_path, "loss", {"ssim": 1.0}, data__patch=4)
     assert_validate_fails(recipe, ("loss.ssim:", "ssim needs images of at least 11x11"))
 
 
@@ -121,7 +109,7 @@ def assert_validate_fails(recipe: Path, expected: tuple[str, ...]) -> None:
 
 
 def test_dry_run_reports_a_rejected_option_the_same_way(tmp_path):
-    recipe = smoke_with(tmp_path, "loss", {"psnr": {"weight": 1.0, "data_range": -1}})
+    recipe = tiny_with(tmp_path, "loss", {"psnr": {"weight": 1.0, "data_range": -1}})
     result = CliRunner().invoke(cli, ["run", str(recipe), "--dry-run"])
     assert result.exit_code == 2, result.output
     assert f"{recipe}: loss.psnr:" in result.output
@@ -141,13 +129,15 @@ class CountingMetric:
 
 def test_a_non_differentiable_loss_is_refused_at_validation(tmp_path, register_plugin):
     register_plugin(CountingMetric(), name="counting")
-    recipe = smoke_with(tmp_path, "loss", {"exact_pixels": 1.0})
+    recipe = tiny_with(tmp_path, "loss", {"exact_pixels": 1.0})
     result = CliRunner().invoke(cli, ["recipes", "validate", str(recipe)])
     assert result.exit_code == 2, result.output
     assert "loss.exact_pixels: metric 'exact_pixels' is not differentiable" in result.output
     assert "Differentiable: hfen, " in result.output
 
 
-def test_the_smoke_recipe_itself_validates():
-    result = CliRunner().invoke(cli, ["recipes", "validate", str(SMOKE)])
+def test_the_tiny_recipe_itself_validates(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["recipes", "validate", str(write_recipe(tmp_path / "t.yaml"))]
+    )
     assert result.exit_code == 0, result.output
