@@ -21,7 +21,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh
 
-from zoo import checkpoint, data, evaluate, tiling
+from zoo import data, evaluate, tiling
 from zoo import loss as loss_lib
 from zoo import model as model_lib
 from zoo.errors import DataError, PluginError, RecipeError, ZooError
@@ -214,20 +214,6 @@ def build_model(
 
 def build_optimizer(recipe: Recipe) -> optax.GradientTransformation:
     return make_optimizer(recipe.optimizer, recipe.train.steps)
-
-
-def checkpoint_policy(recipe: Recipe, registry: Registry) -> checkpoint.Policy:
-    """How many checkpoints to keep and which metric, in which direction, picks the best."""
-    best = recipe.checkpoint.best
-    higher = True
-    if best is not None:
-        higher = bool(registry.get("metrics", best).meta["higher_is_better"])
-    return checkpoint.Policy(
-        keep=recipe.checkpoint.keep,
-        best_metric=f"eval_{best}" if best else None,
-        higher_is_better=higher,
-        async_save=recipe.checkpoint.async_save,
-    )
 
 
 def make_mesh(devices: list[jax.Device] | None = None) -> Mesh:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orbax.checkpoint as ocp
 from orbax.checkpoint import checkpoint_managers as policies
 
 from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    from zoo.recipe import Recipe
+    from zoo.registry import Registry
 
 # Orbax logs every save at INFO; a progress bar is the user's view of a run.
 logging.getLogger("absl").setLevel(logging.WARNING)
@@ -49,6 +53,21 @@ class Policy:
     best_metric: str | None = None
     higher_is_better: bool = True
     async_save: bool = True
+
+
+def policy_for(recipe: Recipe, registry: Registry) -> Policy:
+    """The recipe's retention: the last ``checkpoint.keep`` steps and the best by
+    ``checkpoint.best``, in that metric's own direction."""
+    best = recipe.checkpoint.best
+    higher = True
+    if best is not None:
+        higher = bool(registry.get("metrics", best).meta["higher_is_better"])
+    return Policy(
+        keep=recipe.checkpoint.keep,
+        best_metric=f"eval_{best}" if best else None,
+        higher_is_better=higher,
+        async_save=recipe.checkpoint.async_save,
+    )
 
 
 def checkpoint_dir(run_dir: Path) -> Path:

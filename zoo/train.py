@@ -25,7 +25,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from zoo import checkpoint, data, evaluate
 from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
-from zoo.assemble import Parts, assemble, checkpoint_policy, eval_set, make_mesh, model_system
+from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
 from zoo.interrupt import Interrupted, interrupt_guard
 from zoo.provenance import recipe_payload
 from zoo.recipe import Recipe
@@ -185,7 +185,6 @@ def train_and_evaluate(
         seed=recipe.train.seed,
         mesh=parts.mesh,
     )
-    sampler = patch_sampler(parts)
     images = eval_set(
         parts.eval_dataset,
         degradation,
@@ -199,15 +198,44 @@ def train_and_evaluate(
     if resume:
         start, state = checkpoint.restore(workdir, state)
         history = workdir_lib.read_history(workdir, start)
-    manager = checkpoint.open_manager(workdir, checkpoint_policy(recipe, parts.registry))
+    manager = checkpoint.open_manager(workdir, checkpoint.policy_for(recipe, parts.registry))
+    state, interrupted = train_loop(steps, state, parts, images, manager, history, progress)
+    if interrupted:
+        manager.wait_until_finished()
+        manager.close()
+        raise Interrupted(
+            f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
+            f"{checkpoint.checkpoint_dir(workdir)}; resume=True (--resume) continues the run."
+        )
+    systems = {**parts.upscalers, "model": model_system(steps.lr_predict(state), recipe.scale)}
+    evaluation = score(images, systems, parts, keep_outputs=True)
+    final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
+    history[-1].update(final_record)  # the last step is always logged
+    save_state(manager, recipe.train.steps, state, recipe, history, final_record)
+    manager.wait_until_finished()
+    manager.close()
+    workdir_lib.write_results(workdir, recipe, evaluation, history, images)
+    return RunResult(workdir, recipe.train.steps, evaluation, history)
+
+
+def train_loop(
+    steps: Steps,
+    state: State,
+    parts: Parts,
+    images: evaluate.EvalSet,
+    manager: Any,
+    history: list[dict[str, float]],
+    progress: bool,
+) -> tuple[State, bool]:
+    """Train from the state's step to ``train.steps``, logging into ``history`` and saving on
+    the recipe's cadence; returns the state and whether Ctrl-C stopped it (after a save)."""
+    recipe, degradation, train = parts.recipe, parts.degradation, parts.recipe.train
+    sampler = patch_sampler(parts)
     batch_sharding = NamedSharding(parts.mesh, PartitionSpec("data"))
-    train = recipe.train
-    start = int(state["step"])
-    interrupted = False
-    bar = progress_lib.steps_bar(train.steps, start, enabled=progress)
+    bar = progress_lib.steps_bar(train.steps, int(state["step"]), enabled=progress)
     try:
         with interrupt_guard() as stop:
-            for step in range(start, train.steps):
+            for step in range(int(state["step"]), train.steps):
                 hr = sampler.batch_at(step)
                 lr = None
                 if not degradation.jittable:
@@ -233,28 +261,12 @@ def train_and_evaluate(
                 # Ctrl-C during the last step changes nothing: the run finishes and evaluates
                 # (stopping there would save a final checkpoint that --resume refuses).
                 if not last and stop():
-                    interrupted = True
                     if not saved:  # Orbax refuses to save a step twice
                         save_state(manager, done, state, recipe, history, record)
-                    break
+                    return state, True
     finally:
         bar.close()
-    if interrupted:
-        manager.wait_until_finished()
-        manager.close()
-        raise Interrupted(
-            f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
-            f"{checkpoint.checkpoint_dir(workdir)}; resume=True (--resume) continues the run."
-        )
-    systems = {**parts.upscalers, "model": model_system(steps.lr_predict(state), recipe.scale)}
-    evaluation = score(images, systems, parts, keep_outputs=True)
-    final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
-    history[-1].update(final_record)  # the last step is always logged
-    save_state(manager, train.steps, state, recipe, history, final_record)
-    manager.wait_until_finished()
-    manager.close()
-    workdir_lib.write_results(workdir, recipe, evaluation, history, images)
-    return RunResult(workdir, train.steps, evaluation, history)
+    return state, False
 
 
 def patch_sampler(parts: Parts) -> data.PatchSampler:

@@ -106,7 +106,7 @@ def load(
     payload = checkpoint.read_recipe(run_dir, step)
     recipe = recipe_lib.from_dict(payload["recipe"], source=f"{run_dir}/checkpoints (recipe)")
     if step is None:
-        policy = assemble.checkpoint_policy(recipe, registry)
+        policy = checkpoint.policy_for(recipe, registry)
         step = checkpoint.best_step(run_dir, policy.best_metric, policy.higher_is_better)
     model = assemble.build_model(recipe, registry)
     graphdef, target = initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)
