@@ -52,7 +52,7 @@ def _plugin_commands() -> dict[str, click.Command]:
 def cli() -> None:
     """zoo: image super-resolution with autoencoders, assembled from plugins by YAML recipes.
 
-    Start with `zoo run ae_x2` (trains on the embedded photographs, about 10 minutes on a laptop
+    Start with `zoo run ae_x2` (trains on the embedded photographs, 3 to 5 minutes on a 2-core
     CPU), `zoo recipes list`, or `zoo plugins --all`.
     """
 
