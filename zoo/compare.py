@@ -59,9 +59,10 @@ def run_eval(
         degrade = model.degradation()
     else:
         degrade = assemble.build_degradation(registry, PluginRef(name=DEFAULT_DEGRADATION), scale)
-    systems = evaluate.upscaler_systems(registry, upscalers or registry.names("upscalers"), scale)
+    names = evaluate.system_order(upscalers or registry.names("upscalers"))
+    systems = evaluate.upscaler_systems(registry, names, scale)
     if model is not None:
-        systems["model"] = model.system
+        systems[evaluate.MODEL_SYSTEM] = model.system
     dataset = assemble.open_dataset(registry, dataset_ref(data_spec, split), default_split=None)
     if lr_dir is not None:
         images = files_eval_set(registry, dataset, lr_dir, scale, limit, data_spec)

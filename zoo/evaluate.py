@@ -6,7 +6,7 @@ Every result carries the name of the convention it was measured under.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,6 +20,26 @@ from zoo.pixels import float_to_uint8
 from zoo.registry import Registry
 
 System = Callable[[jax.Array], jax.Array]  # lr [1, h, w, 3] -> prediction [1, H, W, 3]
+
+# The order of systems in every table (`zoo eval`, `zoo run`'s report and metrics.json): the
+# classic upscalers from the crudest to the sharpest, then any other upscaler alphabetically,
+# then the trained model, last, beside the best of the rest.
+CLASSIC_UPSCALERS = ("nearest", "bilinear", "bicubic", "lanczos")
+MODEL_SYSTEM = "model"
+
+
+def system_order(names: Iterable[str]) -> list[str]:
+    """``names`` in table order: nearest, bilinear, bicubic, lanczos, the other upscalers
+    alphabetically, then ``model``. The one place that orders systems."""
+
+    def key(name: str) -> tuple[int, int, str]:
+        if name == MODEL_SYSTEM:
+            return (2, 0, name)
+        if name in CLASSIC_UPSCALERS:
+            return (0, CLASSIC_UPSCALERS.index(name), name)
+        return (1, 0, name)
+
+    return sorted(dict.fromkeys(names), key=key)
 
 
 @dataclass(frozen=True)
@@ -157,9 +177,11 @@ def evaluate(
 ) -> Evaluation:
     """Score each system's output on every image; HR and LR as float32 HWC in [0, 1].
 
-    ``single_channel`` marks images that were grey at the source (see zoo.conventions).
+    ``single_channel`` marks images that were grey at the source (see zoo.conventions). The
+    results list the systems in ``system_order``, whatever order ``systems`` has.
     """
     evaluation = Evaluation(convention, scale, degradation, list(names), list(metrics))
+    systems = {name: systems[name] for name in system_order(systems)}
     for system in systems:
         evaluation.per_image[system] = {m.name: [] for m in metrics}
         evaluation.outputs[system] = []
