@@ -10,6 +10,10 @@ checkpoint that looks whole.
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +32,16 @@ logging.getLogger("absl").setLevel(logging.WARNING)
 
 
 class _QuietReadOnly(logging.Filter):
-    """Drop the warnings Orbax gives each time a read-only manager opens (zoo.load, resume)."""
+    """Drop the warnings Orbax gives each time a read-only manager opens (zoo.load, resume)
+    and each time a step between evaluations is saved without metrics."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not (
             message.startswith("Given directory is read only")
             or message.startswith("CheckpointManagerOptions.read_only=True, setting")
+            # Steps saved between evaluations carry no metrics; BestN keeps them by recency.
+            or message.startswith("Requested `tracked_metric`; did not provide metrics")
         )
 
 
@@ -143,7 +150,10 @@ def best_step(run_dir: Path, metric: str | None, higher_is_better: bool) -> int 
             return None
         scored = []
         for step in steps:
-            values = manager.metrics(step) or {}
+            try:
+                values = manager.metrics(step) or {}
+            except Exception:  # a damaged step; load() names it when it is read
+                continue
             if metric is not None and metric in values:
                 scored.append((float(values[metric]), step))
         if not scored:
@@ -152,36 +162,162 @@ def best_step(run_dir: Path, metric: str | None, higher_is_better: bool) -> int 
         return pick(scored)[1]
 
 
-def read_recipe(run_dir: Path, step: int | None = None) -> dict[str, Any]:
-    """The recipe JSON stored with a checkpoint (the latest one by default)."""
+@dataclass(frozen=True)
+class Loaded:
+    """A checkpoint read back: its step, the payload saved beside it, and the state."""
+
+    step: int
+    payload: dict[str, Any]
+    state: Any
+    damaged: tuple[int, ...] = ()
+    """Newer steps that could not be read and were passed over."""
+
+
+def load(
+    run_dir: Path,
+    target_for: Callable[[dict[str, Any]], Any] | None = None,
+    step: int | None = None,
+    *,
+    prefer: int | None = None,
+) -> Loaded:
+    """Read the checkpoint at ``step``; by default ``prefer`` (the best step, say) or else the
+    newest one, falling back to the newest intact step when those are damaged.
+
+    ``target_for(payload)`` gives the structure to restore the state into (None: payload only).
+    A damaged checkpoint (a truncated or missing file, an empty manifest) is named in one
+    warning line and left where it is; a damaged ``step`` asked for by number is an error.
+    """
+    damaged: list[int] = []
+    notes: list[str] = []
+    try:
+        return _load(run_dir, target_for, step, prefer, damaged, notes)
+    finally:
+        for note in notes:
+            _warn(note)
+
+
+def _load(
+    run_dir: Path,
+    target_for: Callable[[dict[str, Any]], Any] | None,
+    step: int | None,
+    prefer: int | None,
+    damaged: list[int],
+    notes: list[str],
+) -> Loaded:
     with open_manager(run_dir, read_only=True) as manager:
-        step = _existing_step(manager, run_dir, step)
-        restored = manager.restore(step, args=ocp.args.Composite(recipe=ocp.args.JsonRestore()))
-    return dict(restored["recipe"])
+        saved = sorted(manager.all_steps(), reverse=True)
+        if not saved:
+            missing = f"{run_dir}: no checkpoint found in {checkpoint_dir(run_dir)}; train first"
+            raise CheckpointError(
+                f"{missing} with zoo.run(recipe, workdir={str(run_dir)!r}).",
+                cli=f"{missing} with `zoo run RECIPE --workdir {run_dir}`.",
+            )
+        if step is not None and step not in saved:
+            raise CheckpointError(
+                f"{run_dir}: no checkpoint at step {step}; saved steps: "
+                f"{', '.join(map(str, sorted(saved)))}."
+            )
+        order = [step] if step is not None else _preferred_order(saved, prefer)
+        for candidate in order:
+            try:
+                payload = dict(
+                    manager.restore(
+                        candidate, args=ocp.args.Composite(recipe=ocp.args.JsonRestore())
+                    )["recipe"]
+                )
+                state = None
+                if target_for is not None:
+                    target = target_for(payload)
+                    state = manager.restore(
+                        candidate,
+                        args=ocp.args.Composite(state=ocp.args.StandardRestore(target)),
+                    )["state"]
+            except ZooError:
+                raise  # the payload's recipe no longer builds: not a damaged file
+            except Exception as exc:
+                reason = _reason(exc)
+                damaged.append(candidate)
+                if step is not None:
+                    raise DamagedCheckpoint(
+                        f"{checkpoint_dir(run_dir) / str(candidate)} is damaged ({reason}); "
+                        f"saved steps: {', '.join(map(str, sorted(saved)))}."
+                    ) from None
+                key = (checkpoint_dir(run_dir), candidate)
+                if key not in _warned:  # one line per damaged step per process
+                    _warned.add(key)
+                    notes.append(
+                        f"checkpoint step {candidate} in {checkpoint_dir(run_dir)} is damaged "
+                        f"({reason}); passing over it (it is kept as it is)."
+                    )
+                continue
+            return Loaded(candidate, payload, state, tuple(damaged))
+    raise CheckpointError(
+        f"{run_dir}: no intact checkpoint; step(s) {', '.join(map(str, damaged))} in "
+        f"{checkpoint_dir(run_dir)} are damaged and were left as they are. Start the run "
+        "afresh (force=True, --force on the command line, keeps the old one beside it)."
+    )
+
+
+def _drop_closed_loop_callbacks(unraisable: Any) -> None:
+    """When restoring a damaged checkpoint fails, tensorstore still completes the reads in
+    flight and their callbacks find Orbax's event loop closed, each reported as an unraisable
+    RuntimeError (tens of tracebacks around the one warning that counts). Drop exactly those."""
+    error = unraisable.exc_value
+    if (
+        unraisable.object is None
+        and isinstance(error, RuntimeError)
+        and str(error) == "Event loop is closed"
+    ):
+        return
+    _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook = sys.unraisablehook
+sys.unraisablehook = _drop_closed_loop_callbacks
+
+
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint asked for by step number cannot be read."""
+
+
+def _preferred_order(saved: list[int], prefer: int | None) -> list[int]:
+    return ([prefer] if prefer in saved else []) + [s for s in saved if s != prefer]
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text if len(text) <= 120 else text[:117] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+_warned: set[tuple[Path, int]] = set()
+
+
+def set_aside(run_dir: Path, steps: Iterable[int]) -> list[Path]:
+    """Move damaged steps out of the checkpoint folder (never delete them), so a resumed run
+    can save those step numbers again; returns where they went."""
+    moved = []
+    aside = Path(run_dir).absolute() / "checkpoints.damaged"
+    for step in steps:
+        source = checkpoint_dir(run_dir) / str(step)
+        target = aside / f"{step}.{time.strftime('%Y%m%d-%H%M%S')}"
+        aside.mkdir(exist_ok=True)
+        shutil.move(source, target)
+        _warn(f"moved the damaged checkpoint step {step} to {target}.")
+        moved.append(target)
+    return moved
+
+
+def read_recipe(run_dir: Path, step: int | None = None) -> dict[str, Any]:
+    """The payload saved with a checkpoint (the newest intact one by default)."""
+    return load(run_dir, None, step).payload
 
 
 def restore(run_dir: Path, target: Any, step: int | None = None) -> tuple[int, Any]:
-    """Restore the state saved at ``step`` (latest by default) into the structure of ``target``."""
-    with open_manager(run_dir, read_only=True) as manager:
-        step = _existing_step(manager, run_dir, step)
-        restored = manager.restore(
-            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
-        )
-    return step, restored["state"]
-
-
-def _existing_step(manager: ocp.CheckpointManager, run_dir: Path, step: int | None) -> int:
-    steps = manager.all_steps()
-    if not steps:
-        raise CheckpointError(
-            f"{run_dir}: no checkpoint found in {checkpoint_dir(run_dir)}; "
-            "train first with `zoo run RECIPE --workdir <dir>`."
-        )
-    if step is None:
-        return max(steps)
-    if step not in steps:
-        raise CheckpointError(
-            f"{run_dir}: no checkpoint at step {step}; saved steps: "
-            f"{', '.join(map(str, sorted(steps)))}."
-        )
-    return step
+    """Restore the state saved at ``step`` (newest intact by default) into ``target``'s shape."""
+    loaded = load(run_dir, lambda payload: target, step)
+    return loaded.step, loaded.state

@@ -28,6 +28,10 @@ def initial_state(
         "step": jnp.zeros((), jnp.int32),
         # Raw uint32 key data, so checkpoints hold a plain array.
         "key": jax.random.key_data(jax.random.key(seed)),
+        # The first step whose loss or gradient was not finite (-1: none yet), and how many
+        # such steps were skipped: kept on the device so no step waits for the host to check.
+        "first_nonfinite": jnp.full((), -1, jnp.int32),
+        "skipped": jnp.zeros((), jnp.int32),
     }
     return graphdef, state
 

@@ -9,6 +9,7 @@ from zoo.assemble, the run directory from zoo.workdir, checkpoints from zoo.chec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +27,7 @@ from zoo import checkpoint, data, evaluate
 from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
 from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
+from zoo.errors import ZooError
 from zoo.interrupt import Interrupted, interrupt_guard
 from zoo.provenance import recipe_payload
 from zoo.recipe import Recipe
@@ -35,7 +37,7 @@ from zoo.state import State, initial_state, predict
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
 Degrade = Callable[[jax.Array, jax.Array], jax.Array]
 
-__all__ = ["Interrupted", "RunResult", "train_and_evaluate"]
+__all__ = ["Diverged", "Interrupted", "RunResult", "train_and_evaluate"]
 
 
 def loss_fn(
@@ -74,14 +76,32 @@ def train_step(
         state["params"], graphdef, state["rest"], lr, hr, dropout_key, loss
     )
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
+    # A non-finite loss or gradient leaves parameters and optimizer state as they were, so a
+    # diverging run never holds (or saves) NaN; the host reads the flag when it logs.
+    finite = jnp.isfinite(value) & all_finite(grads)
+    step = state["step"] + 1
     new_state = dict(
         state,
-        params=optax.apply_updates(state["params"], updates),
-        opt_state=opt_state,
-        step=state["step"] + 1,
+        params=keep_if(finite, optax.apply_updates(state["params"], updates), state["params"]),
+        opt_state=keep_if(finite, opt_state, state["opt_state"]),
+        step=step,
         key=jax.random.key_data(key),
+        first_nonfinite=jnp.where(
+            (state["first_nonfinite"] < 0) & ~finite, step, state["first_nonfinite"]
+        ),
+        skipped=state["skipped"] + (~finite).astype(jnp.int32),
     )
     return new_state, value
+
+
+def all_finite(tree: Any) -> jax.Array:
+    leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def keep_if(condition: jax.Array, new: Any, old: Any) -> Any:
+    """``new`` where ``condition`` holds, else ``old``, leaf by leaf."""
+    return jax.tree.map(lambda n, o: jnp.where(condition, n, o), new, old)
 
 
 def eval_step(
@@ -157,6 +177,8 @@ class RunResult:
     evaluation: evaluate.Evaluation
     history: list[dict[str, float]]
     interrupted: bool = False
+    skipped: int = 0
+    """Steps whose loss or gradient was not finite, skipped (``train.on_nonfinite: skip``)."""
 
 
 def train_and_evaluate(
@@ -175,7 +197,14 @@ def train_and_evaluate(
     """
     workdir = Path(workdir)
     parts = assemble(recipe, get_registry(), devices=devices, source=source)
-    workdir_lib.prepare(workdir, recipe, resume=resume, force=force)
+    with workdir_lib.locked(workdir):
+        workdir_lib.prepare(workdir, recipe, resume=resume, force=force)
+        return run_in(workdir, parts, resume=resume, progress=progress)
+
+
+def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunResult:
+    """Train and evaluate ``parts`` in a prepared (and locked) run directory."""
+    recipe = parts.recipe
     degradation = parts.degradation
     steps = compile_steps(
         parts.model,
@@ -196,26 +225,36 @@ def train_and_evaluate(
     state = steps.init()
     history: list[dict[str, float]] = []
     if resume:
-        start, state = checkpoint.restore(workdir, state)
-        history = workdir_lib.read_history(workdir, start)
+        loaded = checkpoint.load(workdir, lambda payload: state)
+        state = loaded.state
+        history = workdir_lib.history_until(loaded.payload, loaded.step)
+        checkpoint.set_aside(workdir, [s for s in loaded.damaged if s > loaded.step])
     manager = checkpoint.open_manager(workdir, checkpoint.policy_for(recipe, parts.registry))
-    state, interrupted = train_loop(steps, state, parts, images, manager, history, progress)
+    try:
+        state, interrupted = train_loop(steps, state, parts, images, manager, history, progress)
+    except Diverged:
+        manager.wait_until_finished()  # the last good checkpoint, if one was being written
+        manager.close()
+        raise
     if interrupted:
         manager.wait_until_finished()
         manager.close()
         raise Interrupted(
             f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
-            f"{checkpoint.checkpoint_dir(workdir)}; resume=True (--resume) continues the run."
+            f"{checkpoint.checkpoint_dir(workdir)}; resume=True continues the run."
         )
     systems = {**parts.upscalers, "model": model_system(steps.lr_predict(state), recipe.scale)}
     evaluation = score(images, systems, parts, keep_outputs=True)
     final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
     history[-1].update(final_record)  # the last step is always logged
-    save_state(manager, recipe.train.steps, state, recipe, history, final_record)
+    # A resumed run that had saved its final step but not its outputs only writes them.
+    if manager.latest_step() != recipe.train.steps:
+        save_state(manager, recipe.train.steps, state, recipe, history, final_record)
     manager.wait_until_finished()
     manager.close()
-    workdir_lib.write_results(workdir, recipe, evaluation, history, images)
-    return RunResult(workdir, recipe.train.steps, evaluation, history)
+    skipped = int(state["skipped"])
+    workdir_lib.write_results(workdir, recipe, evaluation, history, images, skipped=skipped)
+    return RunResult(workdir, recipe.train.steps, evaluation, history, skipped=skipped)
 
 
 def train_loop(
@@ -252,21 +291,57 @@ def train_loop(
                 # Reading the loss waits for the step, so it happens only on logged steps.
                 if done % train.log_every == 0 or last or record:
                     loss = float(loss_value)
+                    check_finite(state, recipe, history, manager)
                     bar.set_postfix(loss=f"{loss:.5f}")
                     history.append({"step": done, "loss": loss, **(record or {})})
                 saved = False
                 if train.checkpoint_every and done % train.checkpoint_every == 0 and not last:
+                    check_finite(state, recipe, history, manager)
                     save_state(manager, done, state, recipe, history, record)
                     saved = True
                 # Ctrl-C during the last step changes nothing: the run finishes and evaluates
                 # (stopping there would save a final checkpoint that --resume refuses).
                 if not last and stop():
                     if not saved:  # Orbax refuses to save a step twice
+                        check_finite(state, recipe, history, manager)
                         save_state(manager, done, state, recipe, history, record)
                     return state, True
     finally:
         bar.close()
     return state, False
+
+
+class Diverged(ZooError):
+    """The loss or a gradient stopped being finite (``train.on_nonfinite: stop``)."""
+
+    exit_code = 3
+
+
+def check_finite(
+    state: State, recipe: Recipe, history: list[dict[str, float]], manager: Any
+) -> None:
+    """Stop with a clear message once a step was not finite, unless the recipe skips them."""
+    first = int(state["first_nonfinite"])
+    if first < 0 or recipe.train.on_nonfinite == "skip":
+        return
+    finite = [h for h in history if h["step"] < first and math.isfinite(h["loss"])]
+    last = (
+        f"last finite loss {finite[-1]['loss']:.6g} at step {finite[-1]['step']}"
+        if finite
+        else "no finite loss was logged"
+    )
+    kept = manager.latest_step()
+    saved = (
+        f"the latest checkpoint, step {kept}, holds the parameters from before it"
+        if kept is not None
+        else "no checkpoint was written"
+    )
+    raise Diverged(
+        f"training diverged: the loss or a gradient was not finite at step {first} ({last}). "
+        f"That step did not change the parameters and {saved}. Lower optimizer.learning_rate, "
+        "set optimizer.clip_norm, check the loss weights and options, or set "
+        "train.on_nonfinite: skip to skip such steps."
+    )
 
 
 def patch_sampler(parts: Parts) -> data.PatchSampler:

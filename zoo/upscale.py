@@ -103,12 +103,31 @@ def load(
     if not run_dir.is_dir():
         raise checkpoint.CheckpointError(f"{run_dir}: no such run directory.")
     registry = registry or get_registry()
-    payload = checkpoint.read_recipe(run_dir, step)
-    recipe = recipe_lib.from_dict(payload["recipe"], source=f"{run_dir}/checkpoints (recipe)")
+    source = f"{run_dir}/checkpoints (recipe)"
+    prefer = None
     if step is None:
-        policy = checkpoint.policy_for(recipe, registry)
-        step = checkpoint.best_step(run_dir, policy.best_metric, policy.higher_is_better)
-    model = assemble.build_model(recipe, registry)
-    graphdef, target = initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)
-    step, state = checkpoint.restore(run_dir, target, step)
-    return TrainedModel(recipe, step, state, graphdef, registry)
+        newest = checkpoint.read_recipe(run_dir)
+        policy = checkpoint.policy_for(
+            recipe_lib.from_dict(newest["recipe"], source=source), registry
+        )
+        prefer = checkpoint.best_step(run_dir, policy.best_metric, policy.higher_is_better)
+    built: dict[str, Any] = {}
+
+    def target_for(payload: dict[str, Any]) -> State:
+        recipe = recipe_lib.from_dict(payload["recipe"], source=source)
+        model = assemble.build_model(recipe, registry)
+        graphdef, target = initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)
+        built.update(recipe=recipe, graphdef=graphdef)
+        return target
+
+    loaded = checkpoint.load(run_dir, target_for, step, prefer=prefer)
+    if not all_finite(loaded.state["params"]):
+        raise checkpoint.CheckpointError(
+            f"{run_dir}: the parameters saved at step {loaded.step} are not all finite (the run "
+            "diverged before zoo stopped such runs); retrain it, with a lower learning rate."
+        )
+    return TrainedModel(built["recipe"], loaded.step, loaded.state, built["graphdef"], registry)
+
+
+def all_finite(tree: Any) -> bool:
+    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))

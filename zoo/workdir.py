@@ -7,10 +7,13 @@ place, or ``force``, which moves the old run aside rather than deleting it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,43 @@ from zoo.evaluate import EvalSet, Evaluation
 from zoo.provenance import recipe_payload
 from zoo.recipe import Recipe
 
+OUTPUTS = ("metrics.json", "report.html")
 # Fields a resumed run may change: they say how far and how often, not what is trained.
 RESUMABLE_CHANGES = ("train.steps", "train.eval_every", "train.checkpoint_every", "train.log_every")
+
+
+class RunDirectoryBusy(ZooError):
+    """Another process is running in this run directory."""
+
+
+@contextlib.contextmanager
+def locked(workdir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``workdir`` for a whole run; a second run fails at once.
+
+    The lock file sits beside the run directory (``--force`` moves the directory itself) and is
+    an OS lock (flock), so a process killed with -9 releases it with its last breath.
+    """
+    workdir = Path(workdir)
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    path = workdir.parent / f".{workdir.name}.lock"
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the whole run
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunDirectoryBusy(
+                f"{workdir} is in use by {holder}; wait for that run to finish, or choose "
+                "another run directory."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} (zoo run since {time.strftime('%Y-%m-%d %H:%M:%S')})")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock
 
 
 def prepare(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> None:
@@ -31,10 +69,12 @@ def prepare(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> None
         check_resumable(workdir, recipe, latest)
     elif latest is not None:
         if not force:
+            holds = f"{workdir} already holds a run (checkpoint at step {latest})."
             raise ZooError(
-                f"{workdir} already holds a run (checkpoint at step {latest}). Continue it with "
-                "--resume, start afresh with --force (the old run is kept beside it), or choose "
-                "another --workdir."
+                f"{holds} Continue it with resume=True, start afresh with force=True (the old "
+                "run is kept beside it), or choose another workdir.",
+                cli=f"{holds} Continue it with --resume, start afresh with --force (the old run "
+                "is kept beside it), or choose another --workdir.",
             )
         backup = workdir.with_name(f"{workdir.name}.{time.strftime('%Y%m%d-%H%M%S')}")
         shutil.move(workdir, backup)
@@ -44,21 +84,32 @@ def prepare(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> None
 
 
 def check_resumable(workdir: Path, recipe: Recipe, latest: int | None) -> None:
+    """A resume needs a checkpoint made by the same recipe and either steps left to train or
+    outputs left to write (a run stopped after its final checkpoint is completed)."""
     if latest is None:
-        raise ZooError(f"{workdir}: nothing to resume (no checkpoints); drop --resume.")
-    saved = checkpoint.read_recipe(workdir, latest)["recipe"]
-    differences = recipe_differences(saved, recipe.model_dump(mode="json"))
+        raise ZooError(
+            f"{workdir}: nothing to resume (no checkpoints); drop resume=True.",
+            cli=f"{workdir}: nothing to resume (no checkpoints); drop --resume.",
+        )
+    newest = checkpoint.load(workdir)
+    differences = recipe_differences(newest.payload["recipe"], recipe.model_dump(mode="json"))
     if differences:
-        raise RecipeError(
+        differs = (
             f"{workdir}: the recipe differs from the one this run was started with "
             f"({'; '.join(differences[:3])}). Resume with the same recipe (train.steps may "
-            "grow), or start a new run with another --workdir."
+            "grow), or start a new run in another"
         )
-    if latest >= recipe.train.steps:
+        raise RecipeError(f"{differs} workdir.", cli=f"{differs} --workdir.")
+    if newest.step >= recipe.train.steps and outputs_complete(workdir):
         raise ZooError(
-            f"{workdir}: the run already reached step {latest}; raise "
-            f"train.steps above {latest} to train further."
+            f"{workdir}: the run already reached step {newest.step}; raise "
+            f"train.steps above {newest.step} to train further."
         )
+
+
+def outputs_complete(workdir: Path) -> bool:
+    """Whether the end-of-run outputs exist (each is written atomically, so existing is whole)."""
+    return all((workdir / name).is_file() for name in OUTPUTS)
 
 
 def recipe_differences(
@@ -78,10 +129,9 @@ def recipe_differences(
     return differences
 
 
-def read_history(workdir: Path, step: int) -> list[dict[str, float]]:
-    """The logged losses and evaluations up to ``step``, as saved with that checkpoint."""
-    saved = checkpoint.read_recipe(workdir, step).get("history", [])
-    return [entry for entry in saved if entry["step"] <= step]
+def history_until(payload: Mapping[str, Any], step: int) -> list[dict[str, float]]:
+    """The logged losses and evaluations up to ``step`` from a checkpoint's payload."""
+    return [entry for entry in payload.get("history", []) if entry["step"] <= step]
 
 
 def write_results(
@@ -90,6 +140,8 @@ def write_results(
     evaluation: Evaluation,
     history: Sequence[Mapping[str, float]],
     eval_set: EvalSet,
+    *,
+    skipped: int = 0,
 ) -> None:
     """``metrics.json`` and ``report.html``, each written atomically."""
     from zoo import report
@@ -97,5 +149,6 @@ def write_results(
     payload = evaluation.to_json()
     payload["history"] = list(history)
     payload["steps"] = recipe.train.steps
+    payload["skipped_steps"] = skipped
     atomic.write_json(workdir / "metrics.json", payload)
     report.write_report(workdir, recipe, evaluation, history, eval_set.lr, eval_set.hr)
