@@ -39,9 +39,9 @@ def test_evaluate_lists_systems_in_that_order_whatever_order_it_is_given():
         return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
 
     systems = dict.fromkeys(["model", "lanczos", "extra", "nearest"], double)
-    psnr = evaluate.MetricSpec("mse", lambda a, b: jnp.mean((a - b) ** 2, axis=(1, 2, 3)), False)
+    mse = evaluate.MetricSpec("mse", lambda a, b: jnp.mean((a - b) ** 2, axis=(1, 2, 3)), False)
     result = evaluate.evaluate(
-        hr, lr, systems, [psnr], names=["flat"], scale=2, convention="rgb", degradation="test"
+        hr, lr, systems, [mse], names=["flat"], scale=2, convention="rgb", degradation="test"
     )
     expected = ["nearest", "lanczos", "extra", "model"]
     assert list(result.per_image) == list(result.results) == expected
