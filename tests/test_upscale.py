@@ -230,14 +230,16 @@ def test_cli_writes_8bit_pngs_of_the_right_size(resnet_run, resnet, tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(out / "rgb.png")), expected)
 
 
-def test_cli_refuses_to_overwrite_without_force(resnet_run, tmp_path):
+def test_cli_skips_existing_outputs_unless_forced(resnet_run, tmp_path):
+    # An existing output is complete (written atomically), so a rerun skips it and says so;
+    # it used to refuse with exit 2 and demand --force (tests/reliability/ has the batch cases).
     image = write_png(tmp_path / "photo.png", to_uint8(random_image(12, 16)))
     out = tmp_path / "out"
     out.mkdir()
     (out / "photo.png").write_bytes(b"precious")
     result = upscale_cli("--checkpoint", resnet_run, image, "-o", out)
-    assert result.exit_code == 2, result.output
-    assert str(out / "photo.png") in result.output and "--force" in result.output
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 output" in result.output and "--force" in result.output
     assert "Traceback" not in result.output
     assert (out / "photo.png").read_bytes() == b"precious"
 
@@ -270,7 +272,7 @@ def test_cli_names_an_unreadable_file(resnet_run, tmp_path, damage):
         write_png(bad, to_uint8(random_image(40, 40)))
         bad.write_bytes(bad.read_bytes()[:-60])
     result = upscale_cli("--checkpoint", resnet_run, bad, "-o", tmp_path / "out")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output  # 1: some inputs failed (2: could not start)
     assert str(bad) in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "bad.png").exists()

@@ -321,7 +321,7 @@ def eval_command(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
-    help="Output folder (created if missing).",
+    help="Output folder (created if missing), or a .png file name for a single input file.",
 )
 @click.option(
     "--tile",
@@ -336,7 +336,7 @@ def eval_command(
     help="Margin in LR pixels each tile borrows from its neighbours (default: the model's "
     "measured receptive field, at least 24).",
 )
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--force", is_flag=True, help="Rewrite outputs that already exist.")
 def upscale(
     run_dir: Path,
     inputs: tuple[Path, ...],
@@ -345,44 +345,30 @@ def upscale(
     overlap: int | None,
     force: bool,
 ) -> None:
-    """Upscale images (files or folders) with a trained model, writing 8-bit PNGs to OUTPUT."""
-    from tqdm.auto import tqdm
+    """Upscale images (files or folders) with a trained model, writing 8-bit PNGs to OUTPUT.
 
-    from zoo import images
+    Outputs that already exist are skipped (each PNG is written whole or not at all), so a
+    rerun finishes an interrupted batch; --force rewrites them. A file that cannot be read does
+    not stop the others: each is named at the end. Files in a folder with an image extension
+    zoo does not read (.gif, .webp, ...) are listed. Exit code 0: every output is there; 1:
+    some inputs failed; 2: nothing could start (a missing input, an unusable -o, no model).
+
+    Example: zoo upscale --checkpoint runs/ae_x2 photos/ -o upscaled/
+    """
+    from functools import partial
+
+    from zoo import batch
     from zoo import upscale as upscale_lib
-    from zoo.errors import DataError
 
-    files: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            found = images.list_images(item)
-            if not found:
-                raise DataError(
-                    f"{item}: no images here (looked for {', '.join(sorted(images.EXTENSIONS))})."
-                )
-            files += found
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise DataError(f"{item}: no such file or folder.")
-    targets = [output / f"{path.stem}.png" for path in files]
-    clashes = [t for t in targets if t.exists()]
-    if clashes and not force:
-        raise DataError(
-            f"{clashes[0]} already exists ({len(clashes)} output file(s) would be "
-            "overwritten); pass --force or choose another -o."
-        )
-    if len(set(targets)) != len(targets):
-        raise DataError(
-            "two inputs share a file name stem, so their outputs would collide; "
-            "upscale them into separate -o folders."
-        )
+    work = batch.plan(inputs, output, force=force)
     model = upscale_lib.load(run_dir)
-    output.mkdir(parents=True, exist_ok=True)
-    for path, target in tqdm(
-        list(zip(files, targets, strict=True)), unit="image", desc=f"x{model.scale}"
-    ):
-        images.write_png(target, model.upscale(images.read_image(path), tile=tile, overlap=overlap))
-    click.echo(
-        f"Wrote {len(files)} image(s) to {output} (model step {model.step}, x{model.scale})."
+    outcome = batch.run(
+        work, partial(model.upscale, tile=tile, overlap=overlap), desc=f"x{model.scale}"
     )
+    lines, errors = batch.report(work, outcome, model=f"model step {model.step}, x{model.scale}")
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.secho(line, fg="red", err=True)
+    if outcome.exit_code:
+        sys.exit(outcome.exit_code)
