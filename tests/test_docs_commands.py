@@ -253,6 +253,11 @@ def trained(steps: int, **fields: Any) -> Callable[[Result, dict[str, Any]], Non
     return check
 
 
+def upscaled_one_file(result: Result, resources: dict[str, Any]) -> None:
+    with Image.open(resources["tmp"] / "photo_x2.png") as image:
+        assert image.format == "PNG" and image.size == (48, 40)  # the 24x20 photo, x2
+
+
 def upscaled_two_images(result: Result, resources: dict[str, Any]) -> None:
     out = resources["tmp"] / "upscaled"
     assert sorted(p.name for p in out.iterdir()) == ["more.png", "photo.png"]
@@ -324,6 +329,14 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         },
         expect=("Wrote 2 image(s)",),
         check=upscaled_two_images,
+    ),
+    "zoo upscale --checkpoint runs/ae_x2 photo.jpg -o photo_x2.png": Adapted(
+        replace={
+            "runs/ae_x2": "{ae_x2_run}",
+            "photo.jpg": "{photo}",
+            "photo_x2.png": "{tmp}/photo_x2.png",
+        },
+        check=upscaled_one_file,
     ),
     "zoo eval --checkpoint runs/ae_x2 --data ../shared/data/Set5/HR --convention y": Adapted(
         replace={"runs/ae_x2": "{ae_x2_run}"},
