@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,28 @@ def test_python_errors_speak_python_and_the_cli_speaks_flags(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(recipe), "--workdir", str(path)])
     assert result.exit_code == 2
     assert "--resume" in result.output and "resume=True" not in result.output
+
+
+def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
+    overrides = ("train.steps=40", "train.checkpoint_every=5", "train.log_every=5")
+    recipe = write_recipe(tmp_path / "tiny.yaml", tiny_dict(*overrides))
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo", "run", str(recipe), "--workdir", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (killed / "checkpoints" / "10").is_dir():
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert not (killed / "metrics.json").exists()
+    run(killed, *overrides, resume=True)
+    straight = run(tmp_path / "straight", *overrides)
+    resumed = json.loads((killed / "metrics.json").read_text())
+    assert resumed["results"] == straight.evaluation.to_json()["results"]
