@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from zoo.errors import WriteError
 
 
 def write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -16,6 +19,8 @@ def write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
     The temporary sits beside the target, so the rename stays on one filesystem, and it is
     removed when writing fails (a full disk, Ctrl-C), so nothing half-written is left behind.
+    An ``OSError`` (no space, no permission, a read-only filesystem) becomes a ``WriteError``
+    naming ``path`` and the reason; it is still an ``OSError``.
     """
     path = Path(path)
     # A plain open (not mkstemp) so the file gets the umask's usual permissions.
@@ -26,8 +31,11 @@ def write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # the folder may refuse this too; the cause matters
+            temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(path, exc) from exc
         raise
 
 

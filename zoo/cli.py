@@ -29,11 +29,29 @@ class ZooGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a ZooError, or an OSError about a file (or a full disk), ends in a
+        one-line message and its exit code (docs/reliability.md). ``ZOO_DEBUG=1`` prints the
+        traceback before the message."""
+        import errno
+        import os
+        import traceback
+
+        from zoo.errors import describe_os_error
+
         try:
             return super().invoke(ctx)
-        except ZooError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(exc.exit_code)
+        except (ZooError, OSError) as exc:
+            if isinstance(exc, ZooError):
+                message, code = exc.cli_message, exc.exit_code
+            elif exc.filename is not None or exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                where = f"{exc.filename}: " if exc.filename is not None else ""
+                message, code = f"{where}{describe_os_error(exc)}", 1
+            else:
+                raise  # an OSError that names no file is a bug to report, with its traceback
+            if os.environ.get("ZOO_DEBUG", "").strip() not in ("", "0"):
+                traceback.print_exc()
+            click.secho(f"Error: {message}", fg="red", err=True)
+            sys.exit(code)
 
 
 def _plugin_commands() -> dict[str, click.Command]:
