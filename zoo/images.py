@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +24,75 @@ _DIRECT_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "
 _CONVERTED_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB"}
 _BITS_PER_SAMPLE = 258  # TIFF tag
 
+MAX_PIXELS_VARIABLE = "ZOO_MAX_IMAGE_PIXELS"
+DEFAULT_MAX_PIXELS = 89_478_485
+"""Pillow's own default limit (about 9459 x 9459, 256 MiB as 8-bit RGB). Pillow only warns up
+to twice that; zoo refuses anything over the limit, and ``ZOO_MAX_IMAGE_PIXELS`` raises it."""
+
+
+def max_image_pixels() -> int:
+    """The most pixels an image file may claim: ``$ZOO_MAX_IMAGE_PIXELS``, else
+    ``DEFAULT_MAX_PIXELS``. Also set as Pillow's ``Image.MAX_IMAGE_PIXELS``, so every
+    ``Image.open`` in the process applies it."""
+    text = os.environ.get(MAX_PIXELS_VARIABLE, "").strip()
+    limit = DEFAULT_MAX_PIXELS
+    if text:
+        try:
+            limit = int(text)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise DataError(
+                f"{MAX_PIXELS_VARIABLE}={text!r}: expected a whole number of pixels, for example "
+                f"{MAX_PIXELS_VARIABLE}=200000000 (unset, the limit is {DEFAULT_MAX_PIXELS:,})."
+            )
+    Image.MAX_IMAGE_PIXELS = limit
+    return limit
+
+
+def _open_within_limit(path: Path) -> ImageFile.ImageFile:
+    """``Image.open`` (which reads only the header), refusing files that claim more pixels than
+    ``max_image_pixels()``: a few bytes of PNG can claim 100000 x 100000, a decompression bomb."""
+    limit = max_image_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        header = _unchecked_header(path)
+        size = header[0] if header else None
+        claimed = f"{size[0]}x{size[1]} pixels ({size[0] * size[1]:,})" if size else "its size"
+        needed = size[0] * size[1] if size else 2 * limit
+        raise DataError(
+            f"{path}: {claimed} is over the limit of {limit:,} pixels that guards against "
+            f"decompression bombs. If the image is genuine, raise the limit: "
+            f"{MAX_PIXELS_VARIABLE}={needed} (or use a smaller copy of it)."
+        ) from exc
+
+
+def _unchecked_header(path: Path) -> tuple[tuple[int, int], str] | None:
+    """The size and mode a file's header claims, read with Pillow's pixel limit off (nothing is
+    decoded, so the size costs nothing); None when the file is unreadable."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with Image.open(path) as image:
+            return image.size, image.mode
+    except Exception:
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
 
 def read_image(path: Path) -> np.ndarray:
     """The image at ``path`` as uint8 RGB ``(H, W, 3)``, turned upright per its EXIF orientation.
 
     Multi-frame files give their first frame. Raises ``DataError`` naming the file when it cannot
-    be opened, is not an image, is truncated or corrupt, or has a pixel format with no RGB meaning.
+    be opened, is not an image, is truncated or corrupt, has a pixel format with no RGB meaning,
+    or claims more pixels than ``max_image_pixels()`` (``$ZOO_MAX_IMAGE_PIXELS``).
     """
     try:
-        image = Image.open(path)
+        image = _open_within_limit(path)
     except UnidentifiedImageError:
         raise DataError(
             f"{path}: not an image, although its name ends in {path.suffix!r}. "
@@ -144,8 +206,15 @@ SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B",
 def is_single_channel(path: Path) -> bool:
     """Whether the file stores one channel (grey), read from its header without decoding."""
     try:
-        with Image.open(path) as image:
-            return image.mode in SINGLE_CHANNEL_MODES
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return image.mode in SINGLE_CHANNEL_MODES
+    except Image.DecompressionBombError:
+        # The header is harmless whatever it claims; read_image judges the size (a cached
+        # dataset may hold this image from a run with a higher limit).
+        header = _unchecked_header(path)
+        return header is not None and header[1] in SINGLE_CHANNEL_MODES
     except (OSError, UnidentifiedImageError):
         return False  # read_image reports unreadable files with their name
 
