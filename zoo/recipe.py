@@ -192,6 +192,10 @@ class Train(Section):
     """Save a checkpoint every N steps (null: only at the end)."""
     log_every: PositiveInt = 10
     """Record the training loss every N steps."""
+    on_nonfinite: Literal["stop", "skip"] = "stop"
+    """A step whose loss or gradient is NaN or infinite never changes the parameters. `stop`:
+    the run ends with an error at the next logged step, keeping the last good checkpoint;
+    `skip`: such steps are skipped and counted, and training goes on."""
     seed: Seed = 0
     """Seeds initialisation, patch sampling, degradation and dropout: 0 to 4294967295
     (2**32 - 1)."""
