@@ -1,6 +1,10 @@
 """Shared fixtures: CPU-only JAX, a compile cache, temporary plugins, the shared data folder,
 the example plugin and one tiny trained run. The tiny recipe itself is defined once, in
-``tiny.py``."""
+``zoo.testing`` (``tiny.py`` adds helpers to vary it).
+
+The plugin fixtures are zoo.testing's, which pytest loads by itself where zoo is installed
+(its ``pytest11`` entry point); ``plugin_manager`` and ``register_plugin`` are their names here.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,10 @@ jax.config.update(
 )
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
+# zoo.testing's fixtures, also where pytest's plugin autoloading is off (with autoloading on,
+# its entry point has registered it under this very name, and this line does nothing).
+pytest_plugins = ["zoo.testing"]
+
 
 @pytest.fixture
 def shared_data() -> Path:
@@ -38,27 +46,16 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
-def plugin_manager():
-    """The process plugin manager; temporary plugins registered through it are removed after."""
-    from zoo import plugins
-
-    manager = plugins.get_plugin_manager()
-    before = set(manager.get_plugins())
-    yield manager
-    for plugin in set(manager.get_plugins()) - before:
-        manager.unregister(plugin)
+def plugin_manager(zoo_plugin_manager):
+    """zoo.testing's ``zoo_plugin_manager``: temporary plugins registered through it are
+    removed after the test."""
+    return zoo_plugin_manager
 
 
 @pytest.fixture
-def register_plugin(plugin_manager):
-    """Register a temporary plugin object for one test: ``register_plugin(obj, name="tmp")``."""
-    from zoo import plugins
-
-    def register(plugin: object, name: str = "temporary") -> object:
-        plugins.register(plugin_manager, plugin, name)
-        return plugin
-
-    return register
+def register_plugin(register_zoo_plugin):
+    """zoo.testing's ``register_zoo_plugin``: ``register_plugin(obj, name="tmp")`` for one test."""
+    return register_zoo_plugin
 
 
 @pytest.fixture

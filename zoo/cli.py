@@ -70,7 +70,7 @@ def _plugin_commands() -> dict[str, click.Command]:
 def cli() -> None:
     """zoo: image super-resolution with autoencoders, assembled from plugins by YAML recipes.
 
-    Start with `zoo run ae_x2` (trains on the embedded photographs, 3 to 5 minutes on a 2-core
+    Start with `zoo run ae_x2` (trains on the embedded photographs, about 3 minutes on a 2-core
     CPU), `zoo recipes list`, or `zoo plugins --all`.
     """
 
@@ -135,6 +135,10 @@ def run(
         message = str(exc).split(";")[0]
         raise train.Interrupted(f"{message}. Continue with: {again} --resume") from None
     click.echo(evaluate.format_table(result.evaluation))
+    if result.skipped:
+        click.echo(
+            f"\n{result.skipped} step(s) had a non-finite loss or gradient and were skipped."
+        )
     click.echo(
         f"\nWrote {workdir / 'report.html'}, {workdir / 'metrics.json'} and checkpoints in "
         f"{checkpoint.checkpoint_dir(workdir)}."
