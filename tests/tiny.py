@@ -1,4 +1,5 @@
-"""The one tiny recipe the tests train, and helpers to vary it, validate it and write it out.
+"""The one tiny recipe the tests train (zoo.testing's), and helpers to vary it, validate it and
+write it out.
 
 Every run made from it is cheap on a two-core CPU: an 8-wide resnet with one block on the LR
 image and a pixel-shuffle decoder, 16-pixel patches in batches of 2, one optimizer step, and one
@@ -19,31 +20,10 @@ from typing import Any
 import yaml
 
 from zoo import recipe as recipe_lib
+from zoo.testing import tiny_recipe_dict
 
-TINY: dict[str, Any] = {
-    "name": "tiny",
-    "scale": 2,
-    "data": {
-        "train": {"name": "embedded", "split": "train"},
-        "eval": {"name": "embedded", "split": "holdout"},
-        "patch": 16,
-        "batch": 2,
-        "eval_images": 1,
-        "eval_crop": 32,
-    },
-    "degradation": "bicubic",
-    "model": {
-        "encoder": {"name": "resnet", "width": 8, "blocks": 1},
-        "decoder": "pixelshuffle",
-        "input": "lr",
-        "residual": True,
-    },
-    "loss": {"mse": 1.0},
-    "optimizer": {"name": "adam", "learning_rate": 1e-3},
-    "train": {"steps": 1},
-    "eval": {"metrics": ["psnr"], "convention": "rgb", "upscalers": ["bicubic"]},
-    "checkpoint": {"best": "psnr"},
-}
+# The one definition, shipped with zoo for plugin authors' tests too (zoo.testing).
+TINY: dict[str, Any] = tiny_recipe_dict()
 
 
 def set_field(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
