@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -56,6 +57,28 @@ def plugin_manager(zoo_plugin_manager):
 def register_plugin(register_zoo_plugin):
     """zoo.testing's ``register_zoo_plugin``: ``register_plugin(obj, name="tmp")`` for one test."""
     return register_zoo_plugin
+
+
+@pytest.fixture
+def fake_distribution(tmp_path, monkeypatch):
+    """Install a throwaway distribution ``zoo_fake`` 9.9, whose `zoo` entry point ``fake`` is
+    the module given as source, onto sys.path; the plugins are loaded afresh with it, and again
+    without it after the test."""
+    from zoo import plugins
+
+    def install(module_source: str, name: str = "zoo_fake") -> None:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(module_source))
+        info = tmp_path / f"{name.replace('_', '-')}-9.9.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 9.9\n")
+        (info / "entry_points.txt").write_text(f"[zoo]\nfake = {name}\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        plugins.reset()
+
+    yield install
+    sys.modules.pop("zoo_fake", None)
+    monkeypatch.undo()
+    plugins.reset()
 
 
 @pytest.fixture

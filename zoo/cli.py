@@ -28,6 +28,16 @@ class ZooGroup(click.Group):
             command = _plugin_commands().get(name)
         return command
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        broken = _broken_plugins()
+        if broken:
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"Broken plugins: {', '.join(broken)}. `zoo plugins` says what is wrong; "
+                "commands that use plugins stop until that is fixed."
+            )
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a ZooError, or an OSError about a file (or a full disk), ends in a
         one-line message and its exit code (docs/reliability.md). ``ZOO_DEBUG=1`` prints the
@@ -55,14 +65,30 @@ class ZooGroup(click.Group):
 
 
 def _plugin_commands() -> dict[str, click.Command]:
+    """The commands plugins add. Only ``register_commands`` hooks run (no other plugin code, no
+    JAX), and a broken plugin never breaks `zoo --help`: it adds no command, and every command
+    that uses plugins names it (``registry.get_registry``)."""
     from zoo.registry import get_registry
 
     try:
-        table = get_registry().tables["commands"]
-    except ZooError as exc:
-        click.secho(f"Error: {exc}", fg="red", err=True)
-        sys.exit(exc.exit_code)
+        table = get_registry(check=False).tables["commands"]
+    except ZooError:  # ZOO_LOAD_PLUGINS names no installed plugin; `zoo plugins` says so
+        return {}
     return {name: entry.factory for name, entry in table.items() if name not in BUILTIN_COMMANDS}
+
+
+def _broken_plugins() -> list[str]:
+    """The plugins known broken without running any hook but ``register_commands``: those that
+    failed to load or misspell a hook (`zoo plugins` finds the rest)."""
+    from zoo import plugins
+    from zoo.registry import get_registry
+
+    try:
+        registry = get_registry(check=False)
+    except ZooError:
+        return []
+    found = [*plugins.problems(registry.manager), *registry.problems]
+    return sorted({problem.plugin for problem in found})
 
 
 @click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,20 +180,33 @@ def run(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (format in docs/plugins.md).")
 def plugins(show_all: bool, as_json: bool) -> None:
     """List installed plugins, their distribution, hooks and the names they register."""
+    from zoo import plugins as plugin_lib
     from zoo.listing import plugin_listing
 
-    listing = [item for item in plugin_listing() if show_all or not item["builtin"]]
+    everything = plugin_listing()
+    listing = [i for i in everything if show_all or not i["builtin"] or i["error"] is not None]
     if as_json:
         click.echo(json.dumps(listing, indent=2))
-        return
-    if not listing:
+    elif not listing:
         click.echo("No third-party plugins installed. `zoo plugins --all` shows the built-ins.")
-    for item in listing:
-        where = f"{item['distribution']} {item['version']}" if item["distribution"] else "runtime"
-        builtin = " (built-in)" if item["builtin"] else ""
-        click.echo(f"{item['name']}{builtin}  [{where}]")
-        for kind, names in item["registers"].items():
-            click.echo(f"  {kind}: {', '.join(names)}")
+    else:
+        for item in listing:
+            where = f"{item['distribution']} {item['version']}" if item["distribution"] else ""
+            builtin = " (built-in)" if item["builtin"] else ""
+            click.echo(f"{item['name']}{builtin}  [{where or 'runtime'}]")
+            for kind, names in item["registers"].items():
+                click.echo(f"  {kind}: {', '.join(names)}")
+            if item["error"] is not None:
+                click.secho(f"  error: {item['error']}", fg="red")
+    broken = [item["name"] for item in everything if item["error"] is not None]
+    if broken:  # listed, not fatal: every other command stops with this advice
+        they = "it is" if len(broken) == 1 else "they are"
+        click.secho(
+            f"Broken: {', '.join(broken)}. Commands that use plugins stop until {they} fixed. "
+            f"{plugin_lib.way_around(broken)}",
+            fg="red",
+            err=True,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +261,7 @@ def recipes_validate(files: tuple[str, ...]) -> None:
     from zoo import recipe as recipe_module
     from zoo.registry import get_registry
 
+    get_registry()  # a broken plugin: one error, not one per file
     failed = False
     for spec in files:
         try:

@@ -26,34 +26,90 @@ Contents, by what they are for:
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
 from zoo import hookimpl
 from zoo.atomic import write_json, write_text
 from zoo.errors import DataError, PluginError, ZooError, did_you_mean
 from zoo.hookspecs import KINDS, Kind, Register
-from zoo.images import EXTENSIONS as IMAGE_EXTENSIONS
-from zoo.images import is_image_name, is_single_channel, list_images, read_image, write_png
-from zoo.model import Penalty
-from zoo.pixels import (
-    ORIENTATION_TAG,
-    apply_orientation,
-    float_to_uint8,
-    to_8bit,
-    to_rgb8,
-    uint8_to_float,
-)
-from zoo.resize import imresize_scale, resize
-from zoo.types import (
-    Array,
-    Dataset,
-    Decoder,
-    Degradation,
-    Encoder,
-    Images,
-    Metric,
-    PerImage,
-    Upscaler,
-    check_scale,
-)
+
+if _typing.TYPE_CHECKING:
+    from zoo.images import EXTENSIONS as IMAGE_EXTENSIONS
+    from zoo.images import is_image_name, is_single_channel, list_images, read_image, write_png
+    from zoo.model import Penalty
+    from zoo.pixels import (
+        ORIENTATION_TAG,
+        apply_orientation,
+        float_to_uint8,
+        to_8bit,
+        to_rgb8,
+        uint8_to_float,
+    )
+    from zoo.resize import imresize_scale, resize
+    from zoo.types import (
+        Array,
+        Dataset,
+        Decoder,
+        Degradation,
+        Encoder,
+        Images,
+        Metric,
+        PerImage,
+        Upscaler,
+        check_scale,
+    )
+
+# The names that need numpy, JAX, flax or PIL, and where each lives. They are imported on first
+# use (PEP 562), so that a plugin's `from zoo.plugin import Register, hookimpl` costs no JAX and
+# `zoo --help` stays fast; type checkers read the imports above.
+_LAZY: dict[str, tuple[str, str]] = {
+    "IMAGE_EXTENSIONS": ("zoo.images", "EXTENSIONS"),
+    **{name: ("zoo.images", name) for name in ("is_image_name", "is_single_channel")},
+    **{name: ("zoo.images", name) for name in ("list_images", "read_image", "write_png")},
+    "Penalty": ("zoo.model", "Penalty"),
+    **{
+        name: ("zoo.pixels", name)
+        for name in (
+            "ORIENTATION_TAG",
+            "apply_orientation",
+            "float_to_uint8",
+            "to_8bit",
+            "to_rgb8",
+            "uint8_to_float",
+        )
+    },
+    **{name: ("zoo.resize", name) for name in ("imresize_scale", "resize")},
+    **{
+        name: ("zoo.types", name)
+        for name in (
+            "Array",
+            "Dataset",
+            "Decoder",
+            "Degradation",
+            "Encoder",
+            "Images",
+            "Metric",
+            "PerImage",
+            "Upscaler",
+            "check_scale",
+        )
+    },
+}
+
+if not _typing.TYPE_CHECKING:  # at run time only: type checkers see every name imported above
+
+    def __getattr__(name: str) -> _typing.Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, attribute = _LAZY[name]
+        value = getattr(_importlib.import_module(module), attribute)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "IMAGE_EXTENSIONS",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
-import pydantic
 
 from zoo import hookspecs, plugins
 from zoo.errors import PluginError, did_you_mean
+
+if TYPE_CHECKING:
+    import pydantic
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Entry:
                 f"{self.singular} {self.name!r} (plugin {self.plugin}) has no option "
                 f"{unknown[0]!r}.{did_you_mean(unknown[0], parameters)} Its options: {valid}."
             )
+        import pydantic
+
         model = _options_model(self)
         try:
             validated = model.model_validate(dict(options))
@@ -140,6 +144,8 @@ def _option_hints(entry: Entry) -> dict[str, Any]:
 
 
 def _options_model(entry: Entry) -> type[pydantic.BaseModel]:
+    import pydantic
+
     hints = _option_hints(entry)
     fields: dict[str, Any] = {}
     for name, parameter in entry.option_parameters().items():
@@ -154,55 +160,117 @@ def _options_model(entry: Entry) -> type[pydantic.BaseModel]:
 
 
 class Registry:
-    """Every registered name per kind, built by calling each plugin's hooks once."""
+    """Every registered name per kind. A kind's table is built when it is first used, by calling
+    each plugin's hook for that kind once, so `zoo --help` calls only ``register_commands`` and
+    imports no plugin's heavy modules.
+
+    A registration that breaks the contract (a bad name, a missing meta key, a name another
+    plugin took first) and a hook that raises are left out and recorded in ``problems``;
+    ``check()`` builds every table and raises all problems, with the plugins' load problems, as
+    one PluginError. ``get_registry()`` returns a checked registry.
+    """
 
     def __init__(self, manager: pluggy.PluginManager) -> None:
-        self.tables: dict[str, dict[str, Entry]] = {kind: {} for kind in hookspecs.KINDS}
-        for kind in hookspecs.KINDS.values():
-            caller = getattr(manager.hook, kind.hook)
-            # Call each implementation on its own so every name is traced to its plugin.
-            for impl in reversed(caller.get_hookimpls()):
-                impl.function(register=self._register_callback(kind.name, impl.plugin_name))
+        self.manager = manager
+        self.problems: list[plugins.Problem] = []
+        self._tables: dict[str, dict[str, Entry]] = {}
+        self.tables: Mapping[str, dict[str, Entry]] = _Tables(self)
+
+    def table(self, kind: str) -> dict[str, Entry]:
+        """The name -> Entry table of ``kind``, built on first use."""
+        if kind not in self._tables:
+            self._tables[kind] = {}
+            spec = hookspecs.KINDS[kind]
+            for impl in self._in_load_order(getattr(self.manager.hook, spec.hook)):
+                # Call each implementation on its own so every name is traced to its plugin.
+                try:
+                    impl.function(register=self._register_callback(kind, impl.plugin_name))
+                except Exception as exc:
+                    self.problems.append(
+                        plugins.Problem(
+                            impl.plugin_name,
+                            f"failed in its {spec.hook} hook: {type(exc).__name__}: {exc}",
+                        )
+                    )
+        return self._tables[kind]
+
+    def _in_load_order(self, caller: pluggy.HookCaller) -> list[pluggy.HookImpl]:
+        # Built-ins first, then in the order the plugins were registered: when two plugins
+        # register one name, the later one is the one at fault.
+        implementations = caller.get_hookimpls()
+        return sorted(
+            implementations,
+            key=lambda impl: (
+                not plugins.origin(impl.plugin_name).builtin,
+                implementations.index(impl),
+            ),
+        )
 
     def _register_callback(self, kind: str, plugin_name: str) -> Callable[..., None]:
         def register(name: str, factory: Any, **meta: Any) -> None:
-            self.add(Entry(kind, name, factory, plugin_name, meta))
+            entry = Entry(kind, name, factory, plugin_name, meta)
+            problem = self._admit(entry)
+            if problem is None:
+                self._tables[kind][entry.name] = entry
+            else:
+                self.problems.append(plugins.Problem(plugin_name, problem))
 
         return register
 
-    def add(self, entry: Entry) -> None:
-        table = self.tables[entry.kind]
-        where = f"plugin {entry.plugin!r} ({plugins.origin(entry.plugin).describe()})"
+    def _admit(self, entry: Entry) -> str | None:
+        """Why ``entry`` cannot join its table (a predicate of its plugin), or None."""
+        table = self.table(entry.kind)
         if not isinstance(entry.name, str) or not entry.name.isidentifier():
-            raise PluginError(
-                f"{where} registers {entry.singular} name {entry.name!r}; names must be "
-                "identifiers (letters, digits, underscores)."
+            return (
+                f"registers {entry.singular} name {entry.name!r}; names must be identifiers "
+                "(letters, digits, underscores)"
             )
         if not callable(entry.factory):
-            raise PluginError(
-                f"{where} registers {entry.singular} {entry.name!r} with a factory that is "
-                f"not callable ({type(entry.factory).__name__})."
+            return (
+                f"registers {entry.singular} {entry.name!r} with a factory that is not "
+                f"callable ({type(entry.factory).__name__})"
             )
         for key, expected in entry.spec.required_meta.items():
             if not isinstance(entry.meta.get(key), expected):
-                raise PluginError(
-                    f"{where} registers {entry.singular} {entry.name!r} without "
-                    f"{key}=True/False; every {entry.singular} must declare it."
+                return (
+                    f"registers {entry.singular} {entry.name!r} without {key}=True/False; "
+                    f"every {entry.singular} must declare it"
                 )
         if entry.name in table:
-            other = table[entry.name]
-            raise PluginError(
-                f"{entry.singular} name {entry.name!r} is registered twice: by plugin "
-                f"{other.plugin!r} ({plugins.origin(other.plugin).describe()}) and by {where}. "
-                f"Uninstall one, or load only one with {plugins.ENV_SELECT}."
+            other = table[entry.name].plugin
+            return (
+                f"registers {entry.singular} {entry.name!r} too: {entry.singular} name "
+                f"{entry.name!r} is registered twice, first by plugin {other!r} "
+                f"({plugins.origin(other).describe()})"
             )
-        table[entry.name] = entry
+        return None
+
+    def add(self, entry: Entry) -> None:
+        """Add one entry by hand; a PluginError says why it cannot be added."""
+        problem = self._admit(entry)
+        if problem is not None:
+            raise PluginError(f"{plugins.Problem(entry.plugin, problem)}.")
+        self.table(entry.kind)[entry.name] = entry
+
+    def all_problems(self) -> list[plugins.Problem]:
+        """Every problem of every plugin: loading, hooks, and every table (all built now)."""
+        for kind in hookspecs.KINDS:
+            self.table(kind)
+        return [*plugins.problems(self.manager), *self.problems]
+
+    def check(self) -> Registry:
+        """This registry, once every table is built without a problem; else one PluginError
+        naming each broken plugin, its distribution and version, and the way around."""
+        found = self.all_problems()
+        if found:
+            raise PluginError(plugins.problem_report(found))
+        return self
 
     def names(self, kind: str) -> list[str]:
-        return sorted(self.tables[kind])
+        return sorted(self.table(kind))
 
     def get(self, kind: str, name: str) -> Entry:
-        table = self.tables[kind]
+        table = self.table(kind)
         if name not in table:
             valid = ", ".join(sorted(table)) or "none (no plugin provides any)"
             singular = hookspecs.KINDS[kind].singular
@@ -221,22 +289,44 @@ class Registry:
         return self.get(kind, name).build(options, **engine_arguments)
 
 
+class _Tables(Mapping[str, dict[str, Entry]]):
+    """``registry.tables[kind]``: every kind, each table built when first looked up."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def __getitem__(self, kind: str) -> dict[str, Entry]:
+        return self._registry.table(kind)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(hookspecs.KINDS)
+
+    def __len__(self) -> int:
+        return len(hookspecs.KINDS)
+
+
 # The registry with the manager and plugin objects it was built from. Holding the objects
 # themselves (not their id()s, which CPython reuses once an object is freed) means a plugin
 # unregistered and another registered in its place can never look like the same set.
 _cache: tuple[pluggy.PluginManager, tuple[object, ...], Registry] | None = None
 
 
-def get_registry() -> Registry:
-    """The registry for the currently registered plugins, rebuilt when that set changes."""
+def get_registry(*, check: bool = True) -> Registry:
+    """The registry for the currently registered plugins, rebuilt when that set changes.
+
+    With ``check`` (every command that uses plugins) a broken plugin is a PluginError naming
+    it and the way around; ``check=False`` (`zoo --help`, `zoo plugins`) gives the registry as
+    far as it can be built, broken registrations left out and recorded in ``problems``.
+    """
     global _cache
     manager = plugins.get_plugin_manager()
     current = tuple(manager.get_plugins())
     if _cache is not None and _cache[0] is manager and _same_objects(_cache[1], current):
-        return _cache[2]
-    registry = Registry(manager)
-    _cache = (manager, current, registry)
-    return registry
+        registry = _cache[2]
+    else:
+        registry = Registry(manager)
+        _cache = (manager, current, registry)
+    return registry.check() if check else registry
 
 
 def _same_objects(before: tuple[object, ...], now: tuple[object, ...]) -> bool:

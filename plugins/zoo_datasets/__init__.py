@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from zoo.plugin import Register, hookimpl
-from zoo_datasets.embedded import embedded_dataset
-from zoo_datasets.folder import folder_dataset
-from zoo_datasets.images import SPLITS
 
 
 @hookimpl
 def register_datasets(register: Register) -> None:
+    # Imported here, when zoo asks for datasets, not when it loads the plugin (`zoo --help`).
+    from zoo_datasets.embedded import embedded_dataset
+    from zoo_datasets.folder import folder_dataset
+    from zoo_datasets.images import SPLITS
+
     register(
         "embedded",
         embedded_dataset,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from zoo.plugin import Register, hookimpl
-from zoo_degradations import bicubic, blur_noise_jpeg, dli_bilinear
 
 
 @hookimpl
 def register_degradations(register: Register) -> None:
+    # Imported here, when zoo asks for degradations, not when it loads the plugin (`zoo --help`).
+    from zoo_degradations import bicubic, blur_noise_jpeg, dli_bilinear
+
     register(
         "dli_bilinear",
         dli_bilinear.factory,

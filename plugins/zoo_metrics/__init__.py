@@ -7,16 +7,18 @@ instead of dispatching the filter loops op by op, and it still composes with jit
 from __future__ import annotations
 
 from zoo.plugin import Register, hookimpl
-from zoo_metrics.hfen import hfen, hfen_relative
-from zoo_metrics.hfenn import hfenn
-from zoo_metrics.mse import mse
-from zoo_metrics.psnr import psnr
-from zoo_metrics.ssim import ssim
-from zoo_metrics.ssim_dli import ssim_dli
 
 
 @hookimpl
 def register_metrics(register: Register) -> None:
+    # Imported here, when zoo asks for metrics, not when it loads the plugin (`zoo --help`).
+    from zoo_metrics.hfen import hfen, hfen_relative
+    from zoo_metrics.hfenn import hfenn
+    from zoo_metrics.mse import mse
+    from zoo_metrics.psnr import psnr
+    from zoo_metrics.ssim import ssim
+    from zoo_metrics.ssim_dli import ssim_dli
+
     register(
         "mse",
         mse,

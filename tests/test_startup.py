@@ -1,0 +1,77 @@
+"""`zoo --help` and `zoo --version` import no JAX (nor flax, optax, orbax or TFDS): listing the
+commands runs only the plugins' `register_commands` hooks, the built-in plugins import their
+heavy modules inside their hooks, and zoo.plugin resolves its heavy names on first use.
+
+Each check runs in a fresh interpreter and looks at ``sys.modules``; no wall times here (the
+measured times are in the commit that made startup lazy).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("jax", "jaxlib", "flax", "optax", "orbax", "tensorflow", "tensorflow_datasets")
+
+PROGRAM = """
+import json, sys
+{setup}
+heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({heavy!r}))
+print(json.dumps({{"heavy": heavy}}))
+"""
+
+CLI = """
+from zoo.cli import cli
+try:
+    cli({args!r}, prog_name="zoo", standalone_mode=False)
+except SystemExit:
+    pass
+"""
+
+
+def builtin_plugins() -> str:
+    """The built-in entry points only, so that another installed plugin cannot spoil the test."""
+    names = [
+        ep.name
+        for ep in importlib.metadata.entry_points(group="zoo")
+        if ep.dist is not None and ep.dist.name == "zoo-sr"
+    ]
+    assert names, "zoo's own entry points are not installed"
+    return ",".join(sorted(names))
+
+
+def heavy_imports(setup: str) -> list[str]:
+    env = {**os.environ, "ZOO_LOAD_PLUGINS": builtin_plugins()}
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRAM.format(setup=setup, heavy=HEAVY)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])["heavy"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["recipes", "--help"]])
+def test_help_and_version_import_no_jax(args):
+    assert heavy_imports(CLI.format(args=args)) == []
+
+
+def test_the_help_lists_the_commands_in_that_same_process():
+    setup = CLI.format(args=["--help"]) + "\nimport zoo.plugins as p\nassert p._manager is not None"
+    assert heavy_imports(setup) == []
+
+
+@pytest.mark.parametrize("module", ["zoo", "zoo.plugin", "zoo.testing", "zoo.registry"])
+def test_light_modules_import_no_jax(module):
+    assert heavy_imports(f"import {module}") == []
+
+
+def test_zoo_plugin_imports_jax_when_a_heavy_name_is_used():
+    assert "jax" in heavy_imports("from zoo.plugin import imresize_scale")
