@@ -60,7 +60,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def example_plugin(session: nox.Session) -> None:
-    """Install zoo and examples/zoo-example-plugin in a fresh venv; list and use the plugin."""
+    """Install zoo and examples/zoo-example-plugin in a fresh venv; list, use and test it."""
     session.install(".")
     session.install("./examples/zoo-example-plugin")
     session.run("zoo", "plugins")
@@ -91,6 +91,8 @@ def example_plugin(session: nox.Session) -> None:
         "rgb",
         env=CACHE_ENV,
     )
+    session.install("pytest")  # the plugin's own tests, with zoo.testing's fixtures
+    session.run("pytest", "-q", "examples/zoo-example-plugin/tests", env=CACHE_ENV)
 
 
 @nox.session

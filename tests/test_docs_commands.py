@@ -281,6 +281,8 @@ def table_has(*systems: str) -> Callable[[Result, dict[str, Any]], None]:
 
 
 NOX_TESTS = "nox's `tests` session makes a fresh virtual environment and runs `pip install .`"
+GUIDE = "the guide's test writes the page's files to a temporary folder, installs and runs them"
+GUIDE_TEST = "reliability/test_plugin_guide.py::test_the_documented_commands_run"
 INSTALL = ('session.install(".")',)
 COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     # README.md and docs/index.md: set up
@@ -379,10 +381,12 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         needs=("example_plugin",),
         expect=("example  [", "metrics: charbonnier", "upscalers: sharp_bicubic"),
     ),
-    "zoo recipes validate examples/zoo-example-plugin/recipes/charbonnier_x2.yaml": Literal(
-        needs=("example_plugin",),
-        expect=("examples/zoo-example-plugin/recipes/charbonnier_x2.yaml: ok",),
+    # docs/plugins.md: the reader's own zoo-example-plugin/, built from the page's code blocks
+    "pip install ./zoo-example-plugin": Elsewhere(GUIDE, tests=(GUIDE_TEST,)),
+    "zoo recipes validate zoo-example-plugin/recipes/charbonnier_x2.yaml": Elsewhere(
+        GUIDE, tests=(GUIDE_TEST,)
     ),
+    "python -m pytest zoo-example-plugin/tests": Elsewhere(GUIDE, tests=(GUIDE_TEST,)),
     (
         "zoo eval --data embedded --split holdout --scale 2 --convention rgb"
         " --upscalers bicubic,sharp_bicubic --metrics psnr,charbonnier"

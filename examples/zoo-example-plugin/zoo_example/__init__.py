@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from zoo.plugin import Register, hookimpl
-from zoo_example.charbonnier import charbonnier
-from zoo_example.sharp_bicubic import sharp_bicubic
+
+# zoo imports this module to list the commands of `zoo --help`, so it imports nothing heavy:
+# each hook imports its factory (and JAX with it) when zoo asks for that kind of plugin.
 
 
 @hookimpl
 def register_metrics(register: Register) -> None:
+    from zoo_example.charbonnier import charbonnier
+
     register(
         "charbonnier",
         charbonnier,
@@ -20,6 +23,8 @@ def register_metrics(register: Register) -> None:
 
 @hookimpl
 def register_upscalers(register: Register) -> None:
+    from zoo_example.sharp_bicubic import sharp_bicubic
+
     register(
         "sharp_bicubic",
         sharp_bicubic,
