@@ -189,7 +189,9 @@ def test_fresh_run_into_a_used_workdir_is_refused(tiny_run):
     before = {p.relative_to(workdir): p.stat().st_mtime_ns for p in workdir.rglob("*")}
     with pytest.raises(ZooError) as caught:
         run(workdir)
-    assert "--resume" in str(caught.value) and "--force" in str(caught.value)
+    # The Python API speaks Python; the zoo command says --resume / --force (cli_message).
+    assert "resume=True" in str(caught.value) and "force=True" in str(caught.value)
+    assert "--resume" in caught.value.cli_message and "--force" in caught.value.cli_message
     after = {p.relative_to(workdir): p.stat().st_mtime_ns for p in workdir.rglob("*")}
     assert after == before
 
