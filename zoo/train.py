@@ -233,12 +233,10 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
     try:
         state, interrupted = train_loop(steps, state, parts, images, manager, history, progress)
     except Diverged:
-        manager.wait_until_finished()  # the last good checkpoint, if one was being written
-        manager.close()
+        checkpoint.finish(manager)  # the last good checkpoint, if one was being written
         raise
     if interrupted:
-        manager.wait_until_finished()
-        manager.close()
+        checkpoint.finish(manager)
         raise Interrupted(
             f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
             f"{checkpoint.checkpoint_dir(workdir)}; resume=True continues the run."
@@ -250,8 +248,7 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
     # A resumed run that had saved its final step but not its outputs only writes them.
     if manager.latest_step() != recipe.train.steps:
         save_state(manager, recipe.train.steps, state, recipe, history, final_record)
-    manager.wait_until_finished()
-    manager.close()
+    checkpoint.finish(manager)  # a failed save raises checkpoint.CheckpointWriteError
     skipped = int(state["skipped"])
     workdir_lib.write_results(workdir, recipe, evaluation, history, images, skipped=skipped)
     return RunResult(workdir, recipe.train.steps, evaluation, history, skipped=skipped)
