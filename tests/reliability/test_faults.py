@@ -209,6 +209,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path):
         pass
     holder.send_signal(signal.SIGKILL)
     holder.wait()
+    holder.stdout.close()
     with workdir.locked(path):
         pass  # free again: the OS released the dead holder's lock
 
