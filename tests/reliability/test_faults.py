@@ -249,3 +249,30 @@ def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     straight = run(tmp_path / "straight", *overrides)
     resumed = json.loads((killed / "metrics.json").read_text())
     assert resumed["results"] == straight.evaluation.to_json()["results"]
+
+
+def test_a_checkpoint_with_non_finite_parameters_is_refused(two_checkpoints, tmp_path):
+    # Runs from before the guard could save NaN; upscaling from one wrote an all-black image.
+    import jax
+
+    path = tmp_path / "nan_run"
+    loaded = checkpoint.load(two_checkpoints, lambda payload: zoo.load(two_checkpoints).state)
+    poisoned = dict(loaded.state)
+    poisoned["params"] = jax.tree.map(
+        lambda x: np.full_like(np.asarray(x), np.nan), loaded.state["params"]
+    )
+    manager = checkpoint.open_manager(path, checkpoint.Policy(async_save=False))
+    checkpoint.save(manager, 5, poisoned, loaded.payload)
+    checkpoint.finish(manager)
+    with pytest.raises(checkpoint.CheckpointError, match="not all finite"):
+        zoo.load(path)
+    image = tmp_path / "in.png"
+    from zoo.images import write_png
+
+    write_png(image, np.zeros((12, 12, 3), np.uint8))
+    result = CliRunner().invoke(
+        cli, ["upscale", "--checkpoint", str(path), str(image), "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "not all finite" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
