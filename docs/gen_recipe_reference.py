@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from zoo import recipe
+from zoo import recipe, recipe_messages
 
 OUT = Path(__file__).with_name("recipes.md")
 
@@ -97,7 +97,7 @@ def section(model: type[BaseModel], prefix: str) -> list[str]:
     nested: list[tuple[type[BaseModel], str]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        sub = recipe._submodel(annotation)
+        sub = recipe_messages.submodel(annotation)
         path = f"{prefix}.{name}" if prefix else name
         shown = (
             "plugin reference"

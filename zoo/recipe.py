@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,16 +19,14 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
-from zoo.errors import PluginError, RecipeError, closest, did_you_mean
+from zoo.errors import PluginError, RecipeError, did_you_mean
+from zoo.recipe_messages import format_validation_error, submodel
+from zoo.recipe_yaml import (
+    YamlRefused,
+    load_yaml,
+    read_text,
+)
 
-# Limits on what a recipe may be (docs/reliability.md). The shipped recipes are under 3 KiB and
-# about 100 YAML values, nested 4 deep, so these only stop files that are not recipes.
-MAX_RECIPE_BYTES = 1024 * 1024
-"""A larger recipe file is refused unread."""
-MAX_RECIPE_NODES = 10_000
-"""YAML values (scalars, lists, mappings) in a recipe, each alias counted as all it stands for."""
-MAX_RECIPE_DEPTH = 32
-"""Levels of nesting in a recipe."""
 MAX_INT = 2**31 - 1
 """The largest count a recipe field takes: JAX's default integer is 32-bit."""
 MAX_SEED = 2**32 - 1
@@ -311,118 +308,6 @@ def shipped_recipes() -> dict[str, Path]:
     return found
 
 
-class YamlRefused(Exception):
-    """Well-formed YAML that no recipe is: too large once aliases are expanded, nested too deep,
-    an alias inside its own anchor, or a key given twice in one mapping."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-class RecipeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that bounds what a document expands to and refuses duplicate keys.
-
-    Composing (text to node graph) costs what the text does, since an alias is its anchor's node
-    itself; but constructing, JSON and pydantic walk the tree with every alias expanded, which
-    nested aliases make exponentially large (the "billion laughs"). So as each node is composed
-    its expanded size is counted, memoised per node (an alias adds its anchor's size), and the
-    document is refused once the running total passes ``MAX_RECIPE_NODES``: time and memory stay
-    bounded by the limit, whatever the aliases say.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._sizes: dict[int, int] = {}  # id(node) -> its expanded size; the nodes stay alive
-        self._expanded = 0
-        self._path: list[str] = []  # where the node being composed is: "train", ".steps", "[0]"
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
-        line = event.start_mark.line + 1
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
-            size = self._sizes.get(id(node))
-            if size is None:  # its anchor's node is still being composed: it contains the alias
-                raise YamlRefused(
-                    line,
-                    f"the alias *{event.anchor} is inside the node it names, so it would expand "
-                    "forever; remove the alias.",
-                )
-            self._count(size, line)
-            return node
-        if len(self._path) >= MAX_RECIPE_DEPTH:
-            raise YamlRefused(
-                line,
-                f"nested more than {MAX_RECIPE_DEPTH} levels deep; a recipe needs a handful.",
-            )
-        self._count(1, line)
-        if isinstance(index, yaml.ScalarNode):
-            self._path.append(f".{index.value}")
-        elif isinstance(index, int):
-            self._path.append(f"[{index}]")
-        else:
-            self._path.append("")  # the document, or a mapping key
-        node = super().compose_node(parent, index)
-        if isinstance(node, yaml.MappingNode):
-            self._check_keys(node)
-            children = [item for pair in node.value for item in pair]
-        else:
-            children = node.value if isinstance(node, yaml.SequenceNode) else []
-        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in children)
-        self._path.pop()
-        return node
-
-    def _count(self, size: int, line: int) -> None:
-        self._expanded += size
-        if self._expanded > MAX_RECIPE_NODES:
-            raise YamlRefused(
-                line,
-                f"the YAML expands to more than {MAX_RECIPE_NODES:,} values (each alias counted "
-                "as all it stands for); a recipe has a few hundred. Is this the file you meant?",
-            )
-
-    def _check_keys(self, node: yaml.MappingNode) -> None:
-        first: dict[str, int] = {}
-        for key, _ in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
-                continue  # a merge (<<) may be overridden by the mapping's own keys
-            line = key.start_mark.line + 1
-            if key.value in first:
-                dotted = "".join([*self._path, f".{key.value}"]).lstrip(".")
-                raise YamlRefused(
-                    line,
-                    f"duplicate key {dotted!r} (first on line {first[key.value]}); a key may "
-                    "appear once in a mapping: keep the one you mean.",
-                )
-            first[key.value] = line
-
-
-def load_yaml(text: str) -> Any:
-    """``text`` as safe YAML within the recipe limits; raises ``YamlRefused`` or ``YAMLError``."""
-    return yaml.load(text, Loader=RecipeLoader)  # a SafeLoader subclass: safe
-
-
-def read_text(path: Path) -> str:
-    """The recipe file's text, refused unread when it is larger than ``MAX_RECIPE_BYTES``."""
-    limit = f"{MAX_RECIPE_BYTES // 1024 // 1024} MiB"
-    try:
-        size = path.stat().st_size
-        if size > MAX_RECIPE_BYTES:
-            raise RecipeError(
-                f"{path}: the file is {size:,} bytes, over the {limit} a recipe may be; "
-                "is this the recipe you meant?"
-            )
-        with open(path, "rb") as handle:  # a pipe or device reports no size: read at most that
-            data = handle.read(MAX_RECIPE_BYTES + 1)
-        if len(data) > MAX_RECIPE_BYTES:
-            raise RecipeError(f"{path}: over the {limit} a recipe may be; is this the recipe?")
-        return data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read the recipe ({exc}).") from None
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
     text = read_text(path)
     try:
@@ -531,15 +416,7 @@ def check_schema_path(parts: list[str], source: str, text: str) -> None:
                 f"{source}: override {text!r}: {here} has no field {part!r}."
                 f"{did_you_mean(part, fields)} Fields: {', '.join(fields)}."
             )
-        model = _submodel(fields[part].annotation)
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    candidates = [annotation, *getattr(annotation, "__args__", ())]
-    for candidate in candidates:
-        if inspect.isclass(candidate) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+        model = submodel(fields[part].annotation)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,79 +429,7 @@ def validate(
     try:
         return Recipe.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise RecipeError(format_validation_error(exc, source, overrides or {})) from None
-
-
-def format_validation_error(
-    exc: pydantic.ValidationError, source: str, overrides: Mapping[str, str]
-) -> str:
-    errors = exc.errors()
-    first, missing_twin = _first_error(errors)
-    location = _location(first)
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        parent = location.rpartition(".")[0]
-        allowed = _allowed_fields(parent)
-        key = location.rpartition(".")[2]
-        suggestion = did_you_mean(key, [missing_twin] if missing_twin else allowed)
-        message = f"unknown field.{suggestion} Allowed here: {', '.join(allowed)}."
-    elif first["type"] == "missing":
-        message = "this field is required."
-    elif "input" in first and first["type"] != "model_type":
-        message = f"{message} (got {first['input']!r}).{_valid_range(first)}"
-    origin = f" (from override {overrides[location]!r})" if location in overrides else ""
-    others = len(errors) - 1 - (1 if missing_twin else 0)
-    more = f" ({others} more problem{'s' if others > 1 else ''} after this one.)" if others else ""
-    return f"{source}: {location or 'recipe'}{origin}: {message}{more}"
-
-
-def _location(error: Any) -> str:
-    return ".".join(str(part) for part in error["loc"] if not str(part).startswith("function"))
-
-
-def _first_error(errors: list[Any]) -> tuple[Any, str | None]:
-    """The error to report, and the required field it stands for, if any: ``scael: 2`` is both
-    an unknown field and a missing ``scale``, and the misspelling is the one to tell."""
-    missing = [_location(error) for error in errors if error["type"] == "missing"]
-    for error in errors:
-        if error["type"] != "extra_forbidden":
-            continue
-        parent, _, key = _location(error).rpartition(".")
-        here = [m.rpartition(".")[2] for m in missing if m.rpartition(".")[0] == parent]
-        twin = closest(key, here)
-        if twin is not None:
-            return error, twin
-    return errors[0], None
-
-
-def _valid_range(error: Any) -> str:
-    """' Valid: 0 to 4294967295.' for an out-of-range number in a field with both bounds."""
-    if error["type"] not in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return ""
-    model: type[BaseModel] | None = Recipe
-    field = None
-    for part in _location(error).split("."):
-        if model is None or part not in model.model_fields:
-            return ""
-        field = model.model_fields[part]
-        model = _submodel(field.annotation)
-    if field is None:
-        return ""
-    metadata = list(field.metadata)
-    for arg in typing.get_args(field.annotation):
-        metadata += list(getattr(arg, "__metadata__", ()))
-    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
-    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
-    return f" Valid: {low} to {high}." if low is not None and high is not None else ""
-
-
-def _allowed_fields(dotted: str) -> list[str]:
-    model: type[BaseModel] | None = Recipe
-    for part in [p for p in dotted.split(".") if p]:
-        if model is None or part not in model.model_fields:
-            return []
-        model = _submodel(model.model_fields[part].annotation)
-    return list(model.model_fields) if model else []
+        raise RecipeError(format_validation_error(exc, source, overrides or {}, Recipe)) from None
 
 
 def check_names(recipe: Recipe, source: str) -> None:

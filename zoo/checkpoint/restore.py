@@ -1,0 +1,173 @@
+"""Reading checkpoints back: the preferred step, or the newest intact one past damaged steps."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orbax.checkpoint as ocp
+
+from zoo.checkpoint.manager import (
+    CheckpointError,
+    _reason,
+    _warn,
+    checkpoint_dir,
+    open_manager,
+)
+from zoo.errors import ZooError
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A checkpoint read back: its step, the payload saved beside it, and the state."""
+
+    step: int
+    payload: dict[str, Any]
+    state: Any
+    damaged: tuple[int, ...] = ()
+    """Newer steps that could not be read and were passed over."""
+
+
+def load(
+    run_dir: Path,
+    target_for: Callable[[dict[str, Any]], Any] | None = None,
+    step: int | None = None,
+    *,
+    prefer: int | None = None,
+) -> Loaded:
+    """Read the checkpoint at ``step``; by default ``prefer`` (the best step, say) or else the
+    newest one, falling back to the newest intact step when those are damaged.
+
+    ``target_for(payload)`` gives the structure to restore the state into (None: payload only).
+    A damaged checkpoint (a truncated or missing file, an empty manifest) is named in one
+    warning line and left where it is; a damaged ``step`` asked for by number is an error.
+    """
+    damaged: list[int] = []
+    notes: list[str] = []
+    try:
+        return _load(run_dir, target_for, step, prefer, damaged, notes)
+    finally:
+        for note in notes:
+            _warn(note)
+
+
+def _load(
+    run_dir: Path,
+    target_for: Callable[[dict[str, Any]], Any] | None,
+    step: int | None,
+    prefer: int | None,
+    damaged: list[int],
+    notes: list[str],
+) -> Loaded:
+    with open_manager(run_dir, read_only=True) as manager:
+        saved = sorted(manager.all_steps(), reverse=True)
+        if not saved:
+            missing = f"{run_dir}: no checkpoint found in {checkpoint_dir(run_dir)}; train first"
+            raise CheckpointError(
+                f"{missing} with zoo.run(recipe, workdir={str(run_dir)!r}).",
+                cli=f"{missing} with `zoo run RECIPE --workdir {run_dir}`.",
+            )
+        if step is not None and step not in saved:
+            raise CheckpointError(
+                f"{run_dir}: no checkpoint at step {step}; saved steps: "
+                f"{', '.join(map(str, sorted(saved)))}."
+            )
+        order = [step] if step is not None else _preferred_order(saved, prefer)
+        for candidate in order:
+            try:
+                payload = dict(
+                    manager.restore(
+                        candidate, args=ocp.args.Composite(recipe=ocp.args.JsonRestore())
+                    )["recipe"]
+                )
+                state = None
+                if target_for is not None:
+                    target = target_for(payload)
+                    state = manager.restore(
+                        candidate,
+                        args=ocp.args.Composite(state=ocp.args.StandardRestore(target)),
+                    )["state"]
+            except ZooError:
+                raise  # the payload's recipe no longer builds: not a damaged file
+            except Exception as exc:
+                reason = _reason(exc)
+                damaged.append(candidate)
+                if step is not None:
+                    raise DamagedCheckpoint(
+                        f"{checkpoint_dir(run_dir) / str(candidate)} is damaged ({reason}); "
+                        f"saved steps: {', '.join(map(str, sorted(saved)))}."
+                    ) from None
+                key = (checkpoint_dir(run_dir), candidate)
+                if key not in _warned:  # one line per damaged step per process
+                    _warned.add(key)
+                    notes.append(
+                        f"checkpoint step {candidate} in {checkpoint_dir(run_dir)} is damaged "
+                        f"({reason}); passing over it (it is kept as it is)."
+                    )
+                continue
+            return Loaded(candidate, payload, state, tuple(damaged))
+    raise CheckpointError(
+        f"{run_dir}: no intact checkpoint; step(s) {', '.join(map(str, damaged))} in "
+        f"{checkpoint_dir(run_dir)} are damaged and were left as they are. Start the run "
+        "afresh (force=True, --force on the command line, keeps the old one beside it)."
+    )
+
+
+def _drop_closed_loop_callbacks(unraisable: Any) -> None:
+    """When restoring a damaged checkpoint fails, tensorstore still completes the reads in
+    flight and their callbacks find Orbax's event loop closed, each reported as an unraisable
+    RuntimeError (tens of tracebacks around the one warning that counts). Drop exactly those."""
+    error = unraisable.exc_value
+    if (
+        unraisable.object is None
+        and isinstance(error, RuntimeError)
+        and str(error) == "Event loop is closed"
+    ):
+        return
+    _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook = sys.unraisablehook
+sys.unraisablehook = _drop_closed_loop_callbacks
+
+
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint asked for by step number cannot be read."""
+
+
+def _preferred_order(saved: list[int], prefer: int | None) -> list[int]:
+    return ([prefer] if prefer in saved else []) + [s for s in saved if s != prefer]
+
+
+_warned: set[tuple[Path, int]] = set()
+
+
+def set_aside(run_dir: Path, steps: Iterable[int]) -> list[Path]:
+    """Move damaged steps out of the checkpoint folder (never delete them), so a resumed run
+    can save those step numbers again; returns where they went."""
+    moved = []
+    aside = Path(run_dir).absolute() / "checkpoints.damaged"
+    for step in steps:
+        source = checkpoint_dir(run_dir) / str(step)
+        target = aside / f"{step}.{time.strftime('%Y%m%d-%H%M%S')}"
+        aside.mkdir(exist_ok=True)
+        shutil.move(source, target)
+        _warn(f"moved the damaged checkpoint step {step} to {target}.")
+        moved.append(target)
+    return moved
+
+
+def read_recipe(run_dir: Path, step: int | None = None) -> dict[str, Any]:
+    """The payload saved with a checkpoint (the newest intact one by default)."""
+    return load(run_dir, None, step).payload
+
+
+def restore(run_dir: Path, target: Any, step: int | None = None) -> tuple[int, Any]:
+    """Restore the state saved at ``step`` (newest intact by default) into ``target``'s shape."""
+    loaded = load(run_dir, lambda payload: target, step)
+    return loaded.step, loaded.state
