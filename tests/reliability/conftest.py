@@ -17,13 +17,13 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def assert_refused(result: Result, code: int, *fragments: str) -> str:
-    """The command failed with ``code`` in at most two lines, naming every fragment."""
+    """The command failed with ``code`` in one line, naming every fragment."""
     output = result.output
     assert result.exit_code == code, output
     assert "Traceback" not in output, output
     assert result.exception is None or isinstance(result.exception, SystemExit), output
     lines = output.strip().splitlines()
-    assert 1 <= len(lines) <= 2, output
+    assert len(lines) == 1, output
     assert lines[0].startswith("Error: "), output
     for fragment in fragments:
         assert fragment in output, f"{fragment!r} not in {output!r}"

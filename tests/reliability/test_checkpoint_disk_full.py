@@ -76,7 +76,7 @@ def assert_one_message(result, *fragments: str) -> str:
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output, result.output
-    assert 1 <= len(lines) <= 2 and lines[0].startswith("Error: "), result.output
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
     return lines[0]

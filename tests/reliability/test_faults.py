@@ -15,15 +15,18 @@ import sys
 import time
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from tiny import tiny_dict, write_recipe
+from flax import nnx
+from tiny import tiny_dict, tiny_recipe, write_recipe
 
 import zoo
-from zoo import checkpoint, workdir
+from zoo import assemble, checkpoint, hookimpl, workdir
 from zoo.cli import cli
 from zoo.errors import ZooError
+from zoo.registry import get_registry
 from zoo.train import Diverged
 
 DIVERGING = ("optimizer.learning_rate=1e8", "train.log_every=1", "train.steps=6")
@@ -54,13 +57,32 @@ def test_a_diverging_run_exits_non_zero_from_the_cli(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_skipping_non_finite_steps_trains_on_and_counts_them(tmp_path):
-    result = run(tmp_path / "run", *DIVERGING, "train.on_nonfinite=skip")
-    assert 1 <= result.skipped <= 4  # steps 1 and 2 stay finite (see the test above)
+class InfiniteLoss:
+    """A temporary plugin: a metric that is infinite on every batch, so every step is skipped."""
+
+    @hookimpl
+    def register_metrics(self, register):
+        def infinite(pred, target):
+            # Its gradient is not finite either: an applied step would turn parameters to NaN.
+            return jnp.mean((pred - target) ** 2, axis=(1, 2, 3)) * jnp.inf
+
+        register("infinite", lambda: infinite, higher_is_better=False, differentiable=True)
+
+
+def test_skipping_non_finite_steps_trains_on_and_counts_them(tmp_path, register_plugin):
+    register_plugin(InfiniteLoss(), name="infinite_loss")
+    result = run(
+        tmp_path / "run", "loss={infinite: 1.0}", "train.steps=6", "train.on_nonfinite=skip"
+    )
+    assert result.skipped == 6
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["skipped_steps"] == result.skipped
-    params = zoo.load(tmp_path / "run").state["params"]
-    assert all(np.all(np.isfinite(np.asarray(x))) for x in jax_leaves(params))
+    assert metrics["skipped_steps"] == 6
+    # Every step was skipped, so the parameters are still the initial ones, bit for bit.
+    recipe = tiny_recipe("loss={infinite: 1.0}")
+    initial = nnx.state(assemble.build_model(recipe, get_registry()), nnx.Param)
+    trained = zoo.load(tmp_path / "run").state["params"]
+    for start, end in zip(jax_leaves(initial), jax_leaves(trained), strict=True):
+        np.testing.assert_array_equal(np.asarray(start), np.asarray(end))
 
 
 def jax_leaves(tree):

@@ -3,7 +3,6 @@ line, and what to do; exit code 2, no traceback (docs/reliability.md, "Bad input
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import yaml
 from tiny import TINY, tiny_dict, write_recipe
 
 from zoo import recipe as recipe_lib
+from zoo import recipe_yaml
 
 TINY_YAML = yaml.safe_dump(TINY, sort_keys=False)
 
@@ -40,7 +40,7 @@ def test_the_tiny_recipe_passes(zoo_cli, tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(zoo_cli, refused, tmp_path, monkeypatch):
-    path = write(tmp_path, TINY_YAML + "#" * recipe_lib.MAX_RECIPE_BYTES + "\n")
+    path = write(tmp_path, TINY_YAML + "#" * recipe_yaml.MAX_RECIPE_BYTES + "\n")
     monkeypatch.setattr(recipe_lib, "load_yaml", lambda text: pytest.fail("parsed"))
     refused(zoo_cli("recipes", "validate", str(path)), 2, str(path), "bytes, over the 1 MiB")
 
@@ -48,13 +48,11 @@ def test_a_file_over_the_size_limit_is_refused_unread(zoo_cli, refused, tmp_path
 def test_an_alias_bomb_is_refused_fast_in_bounded_memory(zoo_cli, refused, tmp_path):
     path = write(tmp_path, TINY_YAML + BILLION_LAUGHS)  # 10**9 strings once expanded
     tracemalloc.start()
-    start = time.perf_counter()
     result = zoo_cli("recipes", "validate", str(path))
-    elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     refused(result, 2, str(path), "line ", "expands to more than 10,000 values")
-    assert elapsed < 0.5, f"took {elapsed:.2f} s"
+    # Bounded memory, not a stopwatch: expanding the bomb would take gigabytes.
     assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
@@ -64,7 +62,7 @@ def test_an_alias_inside_its_own_anchor_is_refused(zoo_cli, refused, tmp_path):
 
 
 def test_nesting_past_the_depth_limit_is_refused(zoo_cli, refused, tmp_path):
-    depth = recipe_lib.MAX_RECIPE_DEPTH + 1
+    depth = recipe_yaml.MAX_RECIPE_DEPTH + 1
     path = write(tmp_path, TINY_YAML + "deep: " + "[" * depth + "]" * depth + "\n")
     refused(zoo_cli("recipes", "validate", str(path)), 2, str(path), "nested more than 32 levels")
 
@@ -108,34 +106,35 @@ def test_a_seed_out_of_range_states_the_range(zoo_cli, refused, tmp_path, seed):
     )
 
 
-def test_a_seed_override_out_of_range_states_the_range(zoo_cli, refused, tmp_path):
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        pytest.param(
+            "train.seed=1180591620717411303424",
+            (
+                "train.seed (from override 'train.seed=1180591620717411303424')",
+                "Valid: 0 to 4294967295.",
+            ),
+            id="seed",
+        ),
+        pytest.param(
+            "train.steps=4294967296", ("train.steps", "Valid: 1 to 2147483647."), id="count"
+        ),
+        pytest.param(
+            "optimizer.learning_rate=.inf",
+            ("optimizer.learning_rate", "finite number"),
+            id="non-finite-rate",
+        ),
+        pytest.param(
+            "name=../elsewhere",
+            ("name (from override 'name=../elsewhere')", "folder name"),
+            id="run-name",
+        ),
+    ],
+)
+def test_an_override_out_of_range_states_the_rule(zoo_cli, refused, tmp_path, override, fragments):
     path = write_recipe(tmp_path / "tiny.yaml")
-    refused(
-        zoo_cli("recipes", "show", str(path), "train.seed=1180591620717411303424"),
-        2,
-        "train.seed (from override 'train.seed=1180591620717411303424')",
-        "Valid: 0 to 4294967295.",
-    )
-
-
-def test_a_count_too_large_for_jax_states_the_range(zoo_cli, refused, tmp_path):
-    path = write_recipe(tmp_path / "tiny.yaml")
-    refused(
-        zoo_cli("recipes", "show", str(path), "train.steps=4294967296"),
-        2,
-        "train.steps",
-        "Valid: 1 to 2147483647.",
-    )
-
-
-def test_a_non_finite_learning_rate_is_refused(zoo_cli, refused, tmp_path):
-    path = write_recipe(tmp_path / "tiny.yaml")
-    refused(
-        zoo_cli("recipes", "show", str(path), "optimizer.learning_rate=.inf"),
-        2,
-        "optimizer.learning_rate",
-        "finite number",
-    )
+    refused(zoo_cli("recipes", "show", str(path), override), 2, *fragments)
 
 
 @pytest.mark.parametrize("name", [".", "..", ".hidden", "a/b", "a\\b", "", "x" * 129])
@@ -143,16 +142,6 @@ def test_the_run_name_must_be_one_safe_folder_name(zoo_cli, refused, tmp_path, n
     path = write_recipe(tmp_path / "recipe.yaml", tiny_dict(f"name={name!r}"))
     refused(
         zoo_cli("recipes", "validate", str(path)), 2, f"{path}: name:", "does not start with '.'"
-    )
-
-
-def test_a_run_name_override_gets_the_same_check(zoo_cli, refused, tmp_path):
-    path = write_recipe(tmp_path / "tiny.yaml")
-    refused(
-        zoo_cli("recipes", "show", str(path), "name=../elsewhere"),
-        2,
-        "name (from override 'name=../elsewhere')",
-        "folder name",
     )
 
 
