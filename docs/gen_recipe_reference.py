@@ -121,15 +121,7 @@ def section(model: type[BaseModel], prefix: str) -> list[str]:
 def main() -> int:
     lines = [INTRO.rstrip(), ""]
     for name, path in recipe.shipped_recipes().items():
-        first = next(
-            (
-                line.strip("# ").strip()
-                for line in path.read_text().splitlines()
-                if line.startswith("#") and line.strip("# ")
-            ),
-            "",
-        )
-        lines.append(f"- `{name}`: {first}")
+        lines.append(f"- `{name}`: {recipe.description(path)}")
     lines.append("")
     lines += section(recipe.Recipe, "")
     OUT.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

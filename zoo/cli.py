@@ -224,32 +224,7 @@ def recipes_list() -> None:
     from zoo import recipe as recipe_module
 
     for name, path in recipe_module.shipped_recipes().items():
-        click.echo(f"{name:<14} {_first_comment(path)}  ({path})")
-
-
-def _first_comment(path: Path) -> str:
-    """The first sentence of the recipe's header comment, whole, though it span several lines.
-
-    The header is the first run of non-empty comment lines; its first sentence ends at a full
-    stop (or ! or ?) followed by a capital letter or the end, so "1.6 dB" and "dli.yaml" do not
-    end it. Only the start of the file is read, so a huge or binary file costs nothing.
-    """
-    import re
-
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        head = handle.read(64 * 1024)
-    words: list[str] = []
-    for line in head.splitlines():
-        text = line.strip()
-        comment = text.startswith("#")
-        text = text.lstrip("#").strip()
-        if comment and text:
-            words.append(text)
-        elif words:
-            break
-    header = " ".join(words)
-    sentence = re.match(r".*?[.!?](?=\s+[A-Z(`\"']|\s*$)", header)
-    return sentence.group(0) if sentence else header
+        click.echo(f"{name:<14} {recipe_module.description(path)}  ({path})")
 
 
 @recipes.command("validate")

@@ -308,6 +308,29 @@ def shipped_recipes() -> dict[str, Path]:
     return found
 
 
+def description(path: Path) -> str:
+    """The first sentence of the recipe's header comment, whole, though it span several lines.
+
+    The header is the first run of non-empty comment lines; its first sentence ends at a full
+    stop (or ! or ?) followed by a capital letter or the end, so "1.6 dB" and "dli.yaml" do not
+    end it. Only the start of the file is read, so a huge or binary file costs nothing.
+    """
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        head = handle.read(64 * 1024)
+    words: list[str] = []
+    for line in head.splitlines():
+        text = line.strip()
+        comment = text.startswith("#")
+        text = text.lstrip("#").strip()
+        if comment and text:
+            words.append(text)
+        elif words:
+            break
+    header = " ".join(words)
+    sentence = re.match(r".*?[.!?](?=\s+[A-Z(`\"']|\s*$)", header)
+    return sentence.group(0) if sentence else header
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     text = read_text(path)
     try:

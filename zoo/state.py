@@ -44,3 +44,9 @@ def merge(graphdef: nnx.GraphDef, state: State) -> Any:
 def predict(state: State, lr: jax.Array, *, graphdef: nnx.GraphDef) -> jax.Array:
     """The model's prediction for an NHWC LR batch, deterministic (no dropout), in [0, 1]."""
     return jnp.clip(merge(graphdef, state)(lr), 0.0, 1.0)
+
+
+def all_finite(tree: Any) -> jax.Array:
+    """Whether every element of every leaf is finite (jittable; ``bool()`` it on the host)."""
+    leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)

@@ -28,11 +28,12 @@ from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
 from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
 from zoo.errors import ZooError
+from zoo.evaluate import MODEL_SYSTEM
 from zoo.interrupt import Interrupted, interrupt_guard
 from zoo.provenance import recipe_payload
 from zoo.recipe import Recipe
 from zoo.registry import get_registry
-from zoo.state import State, initial_state, predict
+from zoo.state import State, all_finite, initial_state, predict
 
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
 Degrade = Callable[[jax.Array, jax.Array], jax.Array]
@@ -94,11 +95,6 @@ def train_step(
     return new_state, value
 
 
-def all_finite(tree: Any) -> jax.Array:
-    leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
-
-
 def keep_if(condition: jax.Array, new: Any, old: Any) -> Any:
     """``new`` where ``condition`` holds, else ``old``, leaf by leaf."""
     return jax.tree.map(lambda n, o: jnp.where(condition, n, o), new, old)
@@ -108,8 +104,8 @@ def eval_step(
     steps: Steps, state: State, parts: Parts, images: evaluate.EvalSet
 ) -> dict[str, float]:
     """The model's mean metrics on the evaluation images, as history entries (``eval_psnr``)."""
-    systems = {"model": model_system(steps.lr_predict(state), parts.recipe.scale)}
-    results = score(images, systems, parts).results["model"]
+    systems = {MODEL_SYSTEM: model_system(steps.lr_predict(state), parts.recipe.scale)}
+    results = score(images, systems, parts).results[MODEL_SYSTEM]
     return {f"eval_{name}": value for name, value in results.items()}
 
 
@@ -241,9 +237,9 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
             f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
             f"{checkpoint.checkpoint_dir(workdir)}; resume=True continues the run."
         )
-    systems = {**parts.upscalers, "model": model_system(steps.lr_predict(state), recipe.scale)}
+    systems = {**parts.upscalers, MODEL_SYSTEM: model_system(steps.lr_predict(state), recipe.scale)}
     evaluation = score(images, systems, parts, keep_outputs=True)
-    final_record = {f"eval_{k}": v for k, v in evaluation.results["model"].items()}
+    final_record = {f"eval_{k}": v for k, v in evaluation.results[MODEL_SYSTEM].items()}
     history[-1].update(final_record)  # the last step is always logged
     # A resumed run that had saved its final step but not its outputs only writes them.
     if manager.latest_step() != recipe.train.steps:

@@ -16,7 +16,7 @@ from zoo import assemble, checkpoint, evaluate
 from zoo import recipe as recipe_lib
 from zoo.pixels import float_to_uint8
 from zoo.registry import Registry, get_registry
-from zoo.state import State, initial_state, merge, predict
+from zoo.state import State, all_finite, initial_state, merge, predict
 from zoo.tiling import ALIGN, DEFAULT_OVERLAP, round_up, upscale_array
 
 
@@ -121,13 +121,9 @@ def load(
         return target
 
     loaded = checkpoint.load(run_dir, target_for, step, prefer=prefer)
-    if not all_finite(loaded.state["params"]):
+    if not bool(all_finite(loaded.state["params"])):
         raise checkpoint.CheckpointError(
             f"{run_dir}: the parameters saved at step {loaded.step} are not all finite (the run "
             "diverged before zoo stopped such runs); retrain it, with a lower learning rate."
         )
     return TrainedModel(built["recipe"], loaded.step, loaded.state, built["graphdef"], registry)
-
-
-def all_finite(tree: Any) -> bool:
-    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))

@@ -198,6 +198,22 @@ def test_a_rerun_skips_complete_outputs_and_force_rewrites_them(
     assert_upscaled(out / "a.png")
 
 
+def fail_the_second_save(patch: pytest.MonkeyPatch, fail) -> list:
+    """Make the second PNG written call ``fail(file)`` (which raises) instead of saving;
+    returns the list of files saves were asked to write."""
+    save = Image.Image.save
+    calls = []
+
+    def second_fails(self, fp, *args, **kwargs):
+        calls.append(fp)
+        if len(calls) == 2:
+            fail(fp)
+        return save(self, fp, *args, **kwargs)
+
+    patch.setattr(Image.Image, "save", second_fails)
+    return calls
+
+
 def test_an_interrupted_batch_leaves_whole_files_and_the_rerun_finishes_it(
     trained_tiny, tmp_path, monkeypatch
 ):
@@ -207,18 +223,13 @@ def test_an_interrupted_batch_leaves_whole_files_and_the_rerun_finishes_it(
     for seed, stem in enumerate("abc"):
         photo(folder / f"{stem}.png", seed=seed)
     out = tmp_path / "out"
-    save = Image.Image.save
-    calls = []
 
-    def interrupted_save(self, fp, *args, **kwargs):
-        calls.append(fp)
-        if len(calls) == 2:
-            fp.write(b"\x89PNG half")
-            raise KeyboardInterrupt
-        return save(self, fp, *args, **kwargs)
+    def interrupt(fp):
+        fp.write(b"\x89PNG half")
+        raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(Image.Image, "save", interrupted_save)
+        fail_the_second_save(patch, interrupt)
         result = upscale(trained_tiny, folder, "-o", out)
     assert result.exit_code != 0, result.output  # click: "Aborted!", exit 1
     assert names(out) == ["a.png"]
@@ -236,17 +247,12 @@ def test_a_full_disk_stops_the_batch_and_says_what_is_left(trained_tiny, tmp_pat
     for seed, stem in enumerate("abcd"):
         photo(folder / f"{stem}.png", seed=seed)
     out = tmp_path / "out"
-    save = Image.Image.save
-    calls = []
 
-    def full_disk(self, fp, *args, **kwargs):
-        calls.append(fp)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return save(self, fp, *args, **kwargs)
+    def full_disk(fp):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Image.Image, "save", full_disk)
+        calls = fail_the_second_save(patch, full_disk)
         result = upscale(trained_tiny, folder, "-o", out)
     assert result.exit_code == 1, result.output
     assert len(calls) == 2 and names(out) == ["a.png"]  # stopped: c and d not tried

@@ -12,12 +12,13 @@ import numpy as np
 import yaml
 
 import zoo
+from zoo.evaluate import MODEL_SYSTEM
 
 if TYPE_CHECKING:
     from zoo.evaluate import Evaluation, MetricSpec
     from zoo.recipe import Recipe
 
-MODEL = "model"
+MODEL = MODEL_SYSTEM
 UNITS = {"psnr": " dB"}
 
 
