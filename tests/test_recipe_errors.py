@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from PIL import Image
 from tiny import set_field, tiny_dict, write_recipe
 
 from zoo.cli import cli
@@ -212,6 +214,69 @@ def test_unknown_optimizer_argument(tmp_path):
 def test_best_checkpoint_metric_must_be_evaluated(tmp_path):
     path = write(tmp_path, with_change("checkpoint.best", "ssim"))
     assert_error(*validate(str(path)), "checkpoint.best", "not among eval.metrics")
+
+
+def test_choosing_the_best_checkpoint_on_the_eval_set_is_refused(tmp_path):
+    path = write(tmp_path, with_change("checkpoint.best", "psnr"))
+    assert_error(
+        *validate(str(path)),
+        str(path),
+        "checkpoint.best: choosing the checkpoint by psnr on data.eval would inflate",
+        "data.val: {images: N} holds out the last N images of data.train",
+        "data.val: {name: folder, path: DIR}",
+        "or set checkpoint.best: null",
+    )
+    result = CliRunner().invoke(cli, ["run", str(path), "--workdir", str(tmp_path / "run")])
+    assert_error(result.exit_code, result.output, "checkpoint.best", "data.val")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("val", [{"images": 2}, "folder_of_its_own"], ids=["held-out", "dataset"])
+def test_a_validation_set_lets_the_best_checkpoint_be_chosen(tmp_path, val):
+    if val == "folder_of_its_own":
+        folder = tmp_path / "val"
+        folder.mkdir()
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "grey.png")
+        val = {"name": "folder", "path": str(folder)}
+    recipe = set_field(with_change("checkpoint.best", "psnr"), "data.val", val)
+    code, output = validate(str(write(tmp_path, recipe)))
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("val", "fragments"),
+    [
+        ({"images": 0}, ("data.val.images", "greater than or equal to 1", "(got 0)")),
+        ({"images": "two"}, ("data.val.images", "integer")),
+        ({"images": 2, "name": "folder"}, ("data.val", "takes no other key (got name)")),
+        ({"path": "images/"}, ("data.val", "expected {images: N}", "{name: folder, path: DIR}")),
+        (3, ("data.val", "expected {images: N}")),
+        (
+            {"name": "embeded"},
+            ("data.val", "unknown dataset 'embeded'", 'Did you mean "embedded"?'),
+        ),
+        (
+            {"images": 13},
+            (
+                "data.val",
+                "{images: 13} holds out every one of the 13 images of data.train",
+                "hold out at most 12",
+            ),
+        ),
+        ({"images": 99}, ("data.val", "more than the 13 images", "leaving none to train on")),
+        # embedded's `all`: the holdout too, so the numbers reported there would be inflated
+        ("embedded", ("data.val", "4 of its 17 images are also in data.eval", "astronaut")),
+        (
+            {"name": "embedded", "split": "train"},
+            ("data.val", "also in data.train", "fitting"),
+        ),
+    ],
+    ids=lambda value: str(value) if not isinstance(value, tuple) else "",
+)
+def test_a_bad_validation_set_is_one_line(tmp_path, val, fragments):
+    recipe = set_field(with_change("checkpoint.best", "psnr"), "data.val", val)
+    path = write(tmp_path, recipe)
+    assert_error(*validate(str(path)), str(path), *fragments)
 
 
 def test_run_rejects_a_bad_recipe_before_compute(tmp_path):

@@ -141,6 +141,73 @@ def test_header_names_the_run(tmp_path, recipe, evaluation, images):
     assert "&lt;b&gt;&amp;odd" in text and "<b>&odd" not in text
 
 
+def facts(text: str) -> dict[str, str]:
+    return dict(re.findall(r"<div><dt>([^<]*)</dt><dd>([^<]*)</dd></div>", text))
+
+
+def test_header_names_the_scored_step_and_how_it_was_chosen(tmp_path, recipe, evaluation, images):
+    lr, hr = images
+    text = report.render(
+        recipe, evaluation, HISTORY, lr, hr, step=1500, selected="best by val_psnr"
+    )
+    assert facts(text)["scored step"] == "1,500 (best by val_psnr)"
+    assert facts(text)["validation"] == "none; the last step is reported"
+    assert "start" not in facts(text)  # no init_from record: no line
+    held = recipe_lib.from_dict(
+        {**recipe.model_dump(mode="json"), "data": {"val": {"images": 2}}}, check_plugins=False
+    )
+    text = report.render(held, evaluation, HISTORY, lr, hr, step=30, selected="last")
+    assert facts(text)["scored step"] == "30 (last)"
+    assert facts(text)["validation"] == (
+        "the last 2 images of data.train; watched only, the last step is reported"
+    )
+
+
+def test_header_names_the_weights_the_run_started_from(tmp_path, recipe, evaluation, images):
+    lr, hr = images
+    record = {
+        "source": "/runs/<old>",
+        "kind": "run",
+        "step": 3000,
+        "digest": "0123456789abcdef" * 4,
+        "parts": ["encoder"],
+        "copied": 18,
+        "skipped": [],
+    }
+    text = report.render(recipe, evaluation, HISTORY, lr, hr, step=30, init_from=record)
+    assert facts(text)["start"] == (
+        "initialised from /runs/&lt;old&gt; (step 3000, sha256 0123456789ab)"
+    )
+    weights_file = {**record, "kind": "file", "step": None}
+    text = report.render(recipe, evaluation, HISTORY, lr, hr, init_from=weights_file)
+    assert facts(text)["start"] == "initialised from /runs/&lt;old&gt; (sha256 0123456789ab)"
+
+
+def test_the_init_from_record_is_read_from_recipe_json(tmp_path):
+    from zoo import workdir
+
+    assert workdir.init_from_record(tmp_path) is None  # no recipe.json
+    (tmp_path / "recipe.json").write_text('{"recipe": {}}', encoding="utf-8")
+    assert workdir.init_from_record(tmp_path) is None
+    (tmp_path / "recipe.json").write_text('{"init_from": {"source": "ae_x2"}}', encoding="utf-8")
+    assert workdir.init_from_record(tmp_path) == {"source": "ae_x2"}
+    (tmp_path / "recipe.json").write_text("{not json", encoding="utf-8")
+    assert workdir.init_from_record(tmp_path) is None
+
+
+def test_validation_curve_has_no_eval_set_reference(tmp_path, recipe, evaluation, images):
+    history = [
+        {"step": 10, "loss": 0.05, "val_psnr": 27.5},
+        {"step": 20, "loss": 0.02, "val_psnr": 27.9, "val_mse": 0.003},
+    ]
+    text = write(tmp_path, recipe, evaluation, images, history)
+    psnr = re.findall(r"<svg.*?</svg>", text, flags=re.S)[1]
+    assert "Validation PSNR" in psnr and "model on data.val" in psnr
+    assert psnr.count("<circle") == 2
+    # bicubic was scored on data.eval, not on the validation images: no line to compare with
+    assert "best classic" not in psnr
+
+
 def test_best_value_marked_in_each_column(tmp_path, recipe, evaluation, images):
     page = Page(write(tmp_path, recipe, evaluation, images))
     model_class, model_cells = page.row("model")

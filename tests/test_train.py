@@ -17,14 +17,16 @@ import jax
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 from tiny import tiny_dict, tiny_recipe, write_recipe
 
 import zoo
-from zoo import checkpoint, data
+from zoo import assemble, checkpoint, data
 from zoo import recipe as recipe_lib
 from zoo.cli import cli
 from zoo.errors import RecipeError, ZooError
-from zoo.train import Interrupted, train_and_evaluate
+from zoo.registry import get_registry
+from zoo.train import Interrupted, compile_steps, patch_sampler, score, train_and_evaluate
 
 STEPS = 4
 # The shared tiny recipe (tests/tiny.py), trained for a few steps with evaluation, logging and
@@ -109,10 +111,16 @@ def test_run_writes_recipe_metrics_report_and_checkpoints(tiny_run):
     # The bicubic baseline is a real measurement, not a placeholder.
     assert 20 < metrics["results"]["bicubic"]["psnr"] < 50
 
+    # Without data.val nothing chooses a checkpoint: the last step is the model, and periodic
+    # evaluation on data.eval is only watched.
+    assert (metrics["step"], metrics["selected"]) == (STEPS, "last")
+    assert (result.step, result.selected) == (STEPS, "last")
+
     history = metrics["history"]
     assert [entry["step"] for entry in history] == [1, 2, 3, 4]
     assert all(np.isfinite(entry["loss"]) and entry["loss"] > 0 for entry in history)
     assert "eval_psnr" in history[1] and "eval_psnr" not in history[0]
+    assert not any(key.startswith("val_") for entry in history for key in entry)
     final = history[-1]
     assert final["eval_psnr"] == pytest.approx(metrics["results"]["model"]["psnr"])
     assert final["eval_mse"] == pytest.approx(metrics["results"]["model"]["mse"])
@@ -123,6 +131,21 @@ def test_run_writes_recipe_metrics_report_and_checkpoints(tiny_run):
     assert "bicubic" in html and "nearest" in html
 
     assert saved_steps(workdir) == [2, 4]
+
+
+def test_select_step_names_each_step_and_refuses_what_the_run_lacks(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    recipe = make_recipe()
+    policy = checkpoint.policy_for(recipe, get_registry())
+    assert checkpoint.default_step_rule(recipe) == "last"
+    assert checkpoint.select_step(workdir, None, policy) == (STEPS, "last")
+    assert checkpoint.select_step(workdir, "last", policy) == (STEPS, "last")
+    assert checkpoint.select_step(workdir, 2, policy) == (2, "step 2")
+    with pytest.raises(checkpoint.CheckpointError, match="saved steps: 2, 4"):
+        checkpoint.select_step(workdir, 3, policy)
+    with pytest.raises(checkpoint.CheckpointError, match=r"has no checkpoint\.best"):
+        checkpoint.select_step(workdir, "best", policy)
+    assert checkpoint.select_step(tmp_path / "nothing", None, policy) == (None, "last")
 
 
 def test_same_recipe_and_seed_give_identical_metrics(tiny_run, tmp_path):
@@ -290,27 +313,99 @@ def test_keep_one_and_best_psnr_leaves_the_latest_and_the_best(tmp_path):
     # A large learning rate makes the model worse after its first step, so best != latest.
     retention = (
         "train.eval_every=1",
-        "train.checkpoint_every=1",
+        "train.checkpoint_every=null",  # with checkpoint.best every validated step is saved
         "optimizer.learning_rate=0.05",
         "checkpoint.keep=1",
         "checkpoint.best=psnr",
+        "data.val={images: 1}",
     )
     first = run(workdir, "train.steps=3", *retention)
-    scored = {entry["step"]: entry["eval_psnr"] for entry in first.history}
+    scored = {entry["step"]: entry["val_psnr"] for entry in first.history}
     assert sorted(scored) == [1, 2, 3]
+    # Periodic evaluation scores data.val only: data.eval is scored once, at the end.
+    assert not any("eval_psnr" in entry for entry in first.history)
     best = max(scored, key=scored.__getitem__)
     assert best != 3, f"the test needs a best step before the last one: {scored}"
     assert saved_steps(workdir) == [best, 3]
+    assert_reports_the_selected_step(workdir, first, best)
     assert zoo.load(workdir).step == best  # the best by default, found from the files alone
 
     # The best survives a resume: the new manager reads the saved steps' metrics back.
     second = run(workdir, "train.steps=6", *retention, resume=True)
-    scored = {entry["step"]: entry["eval_psnr"] for entry in second.history}
+    scored = {entry["step"]: entry["val_psnr"] for entry in second.history}
     assert sorted(scored) == [1, 2, 3, 4, 5, 6]
     best = max(scored, key=scored.__getitem__)
     assert saved_steps(workdir) == sorted({best, 6})
+    assert_reports_the_selected_step(workdir, second, best)
     assert zoo.load(workdir).step == best
     assert zoo.load(workdir, 6).step == 6
+
+
+def assert_reports_the_selected_step(workdir: Path, result: zoo.train.RunResult, best: int) -> None:
+    """metrics.json, the report and the result name the step select_step gives, and their
+    numbers are that checkpoint's, scored on data.eval."""
+    recipe = recipe_lib.Recipe.model_validate(read_json(workdir / "recipe.json")["recipe"])
+    registry = get_registry()
+    policy = checkpoint.policy_for(recipe, registry)
+    assert checkpoint.select_step(workdir, None, policy) == (best, "best by val_psnr")
+    metrics = read_json(workdir / "metrics.json")
+    assert (metrics["step"], metrics["selected"]) == (best, "best by val_psnr")
+    assert (result.step, result.selected) == (best, "best by val_psnr")
+    assert metrics["steps"] == recipe.train.steps
+    assert f"{best:,} (best by val_psnr)" in (workdir / "report.html").read_text(encoding="utf-8")
+    # Score the checkpoint of that step afresh: the same numbers, bit for bit.
+    parts = assemble.assemble(recipe, registry)
+    steps = compile_steps(
+        parts.model, parts.optimizer, parts.loss, parts.degradation.fn, seed=0, mesh=parts.mesh
+    )
+    state = steps.init()
+    restored = checkpoint.load(workdir, lambda payload: state, step=best).state
+    images = assemble.eval_set(
+        parts.eval_dataset,
+        parts.degradation,
+        recipe.scale,
+        limit=recipe.data.eval_images,
+        crop=recipe.data.eval_crop,
+    )
+    model = {"model": assemble.model_system(steps.lr_predict(restored), recipe.scale)}
+    again = score(images, model, parts).results["model"]
+    assert again == metrics["results"]["model"] == result.evaluation.results["model"]
+
+
+def test_held_out_images_leave_training():
+    held = assemble.validate(make_recipe("data.val={images: 2}"), get_registry(), source="s")
+    whole = assemble.validate(make_recipe(), get_registry(), source="s")
+    names = list(whole.train_dataset.names)
+    assert len(names) > 3
+    assert list(held.train_dataset.names) == names[:-2]
+    assert list(held.val_dataset.names) == names[-2:]
+    assert whole.val_dataset is None
+    assert len(patch_sampler(held).images) == len(names) - 2
+
+
+def test_a_validation_dataset_chooses_the_checkpoint(tmp_path):
+    folder = tmp_path / "val"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3), np.uint8)).save(folder / "a.png")
+    workdir = tmp_path / "run"
+    result = run(
+        workdir,
+        f"data.val={{name: folder, path: {folder}}}",  # no split: the folder's `all`
+        "checkpoint.best=psnr",
+        "train.steps=2",
+        "train.eval_every=1",
+        "train.checkpoint_every=null",
+    )
+    assert [sorted(k for k in entry if k.startswith("val_")) for entry in result.history] == [
+        ["val_mse", "val_psnr"],
+        ["val_mse", "val_psnr"],
+    ]
+    scored = {entry["step"]: entry["val_psnr"] for entry in result.history}
+    best = max(scored, key=scored.__getitem__)
+    assert (result.step, result.selected) == (best, "best by val_psnr")
+    assert read_json(workdir / "metrics.json")["step"] == best
+    assert "folder(path=" in (workdir / "report.html").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from zoo import model as model_lib
 from zoo.errors import DataError, PluginError, RecipeError, ZooError
 from zoo.optimizer import make_optimizer
 from zoo.pixels import float_to_uint8, uint8_to_float
-from zoo.recipe import PluginRef, Recipe
+from zoo.recipe import HeldOut, PluginRef, Recipe, check_selection
 from zoo.registry import Registry
 from zoo.types import Dataset
 
@@ -63,6 +63,8 @@ class Parts:
     metrics: list[evaluate.MetricSpec]
     upscalers: dict[str, evaluate.System]
     mesh: Mesh
+    val_dataset: Dataset | None = None
+    """The validation images (data.val); ``train_dataset`` is then without those it holds out."""
 
 
 def assemble(
@@ -86,11 +88,19 @@ def assemble(
         train_dataset = open_dataset(registry, recipe.data.train, default_split="train")
     with field(source, "data.eval"):
         eval_dataset = open_dataset(registry, recipe.data.eval, default_split="holdout")
+    check_selection(recipe, source)
+    with field(source, "data.val"):
+        train_dataset, val_dataset = open_validation(registry, recipe, train_dataset, eval_dataset)
     with field(source, "degradation"):
         degradation = build_degradation(registry, recipe.degradation, recipe.scale)
         probe_degradation(degradation, recipe)
     with field(source, "model"):
         model = build_model(recipe, registry, abstract=abstract)
+    if recipe.init_from is not None:
+        from zoo import reuse
+
+        with field(source, "init_from"):
+            reuse.check_init_from(recipe, registry, model)
     terms = []
     for name, term in recipe.loss.items():
         with field(source, f"loss.{name}"):
@@ -116,6 +126,7 @@ def assemble(
         metrics=metrics,
         upscalers=upscalers,
         mesh=mesh,
+        val_dataset=val_dataset,
     )
 
 
@@ -159,6 +170,65 @@ def open_dataset(registry: Registry, ref: PluginRef, *, default_split: str | Non
             f"dataset {ref.name!r} has no split {split!r}. Valid: {', '.join(splits)}."
         )
     return entry.build(options, split=split)
+
+
+def open_validation(
+    registry: Registry, recipe: Recipe, train: Dataset, eval: Dataset
+) -> tuple[Dataset, Dataset | None]:
+    """(the training images, the validation images) for ``data.val``: ``{images: N}`` takes the
+    last N of ``train`` out of it; a dataset must share no image with data.train or data.eval."""
+    val = recipe.data.val
+    if val is None:
+        return train, None
+    if isinstance(val, HeldOut):
+        total = len(train)
+        if val.images >= total:
+            held = "every one of" if val.images == total else "more than"
+            raise ValueError(
+                f"{{images: {val.images}}} holds out {held} the {total} images of data.train "
+                f"({recipe.data.train}), leaving none to train on; hold out at most {total - 1}."
+            )
+        return data.split_last(train, val.images)
+    dataset = open_dataset(registry, val, default_split=None)
+    for other, ref, where in (
+        (eval, recipe.data.eval, "data.eval"),
+        (train, recipe.data.train, "data.train"),
+    ):
+        shared = shared_images(val, dataset, ref, other)
+        if shared:
+            shown = ", ".join(shared[:4]) + (
+                f" and {len(shared) - 4} more" if len(shared) > 4 else ""
+            )
+            why = (
+                "choosing the checkpoint on them would inflate the numbers reported there"
+                if where == "data.eval"
+                else "on training images it measures fitting, not what the model does on new ones"
+            )
+            raise ValueError(
+                f"{len(shared)} of its {len(dataset)} images are also in {where} ({shown}): {why}; "
+                "validate on images of their own (another split or folder, or {images: N} from "
+                "data.train)."
+            )
+    return train, dataset
+
+
+def shared_images(
+    ref: PluginRef, dataset: Dataset, other_ref: PluginRef, other: Dataset
+) -> list[str]:
+    """The names of the images two references to the same source (dataset and options, the
+    split aside) both give; all of them when the datasets name none and the splits agree."""
+
+    def source(r: PluginRef) -> tuple[str, dict[str, object]]:
+        return r.name, {k: v for k, v in r.options.items() if k != "split"}
+
+    if source(ref) != source(other_ref):
+        return []
+    names, other_names = getattr(dataset, "names", None), getattr(other, "names", None)
+    if names is None or other_names is None:
+        same_split = ref.options.get("split") == other_ref.options.get("split")
+        return [data.image_name(dataset, i) for i in range(len(dataset))] if same_split else []
+    theirs = set(map(str, other_names))
+    return [str(name) for name in names if str(name) in theirs]
 
 
 def build_degradation(registry: Registry, ref: PluginRef, scale: int) -> Degradation:

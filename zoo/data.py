@@ -28,6 +28,35 @@ def single_channel_flags(dataset: Dataset, count: int) -> list[bool]:
     return [bool(flags[i]) if flags is not None else False for i in range(count)]
 
 
+class Subset:
+    """Some images of a dataset, by index, with their names and grey flags: the training
+    images a validation hold-out leaves, or the images it takes."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = tuple(indices)
+        self.names = tuple(image_name(dataset, i) for i in self.indices)
+        flags: Sequence[bool] | None = getattr(dataset, "single_channel", None)
+        self.single_channel = tuple(
+            bool(flags[i]) if flags is not None else False for i in self.indices
+        )
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.dataset[self.indices[index]]
+
+    def __repr__(self) -> str:
+        return f"<Subset of {self.dataset!r}: {len(self)} images>"
+
+
+def split_last(dataset: Dataset, count: int) -> tuple[Subset, Subset]:
+    """(every image but the last ``count`` by index, those ``count``)."""
+    kept = len(dataset) - count
+    return Subset(dataset, range(kept)), Subset(dataset, range(kept, len(dataset)))
+
+
 def mod_crop(image: np.ndarray, multiple: int) -> np.ndarray:
     """Crop H and W down to a multiple of ``multiple`` (the published protocol's first step)."""
     height, width = image.shape[0], image.shape[1]

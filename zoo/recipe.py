@@ -16,7 +16,15 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zoo.errors import PluginError, RecipeError, did_you_mean
@@ -88,13 +96,52 @@ def ref(name: str, **options: Any) -> Any:
     return Field(default_factory=lambda: PluginRef(name=name, **options))
 
 
+class HeldOut(Section):
+    """``data.val: {images: N}``: the last N images of data.train validate instead of training."""
+
+    images: PositiveInt
+    """How many images, the last by index, data.train gives up to validation."""
+
+
+def _validation_form(value: Any) -> Any:
+    """``{images: N}`` is a HeldOut; a name or ``{name: ..., options}`` a dataset reference;
+    anything else is one message naming both forms (not two unions' worth of errors)."""
+    if value is None or isinstance(value, HeldOut | PluginRef):
+        return value
+    if isinstance(value, Mapping) and "images" in value:
+        others = sorted(str(key) for key in value if key != "images")
+        if others:
+            raise PydanticCustomError(
+                "validation_set",
+                f"{{images: N}} holds out training images and takes no other key (got "
+                f"{', '.join(others)}); a dataset is {{name: DATASET, options}} without images",
+            )
+        return HeldOut.model_validate(value)
+    if isinstance(value, str) or (isinstance(value, Mapping) and "name" in value):
+        return PluginRef.model_validate(value)
+    raise PydanticCustomError(
+        "validation_set",
+        "expected {images: N} (the last N images of data.train, held out of training) or a "
+        "dataset: a name, or {name: folder, path: DIR}",
+    )
+
+
 class Data(Section):
     """Where HR images come from and how training patches are cut."""
 
     train: PluginRef = ref("embedded", split="train")
     """Training dataset; `split` picks one of the dataset's splits."""
     eval: PluginRef = ref("embedded", split="holdout")
-    """Evaluation dataset; whole images, mod-cropped to the scale."""
+    """Evaluation dataset; whole images, mod-cropped to the scale. The final comparison and
+    the report score it once, on the selected checkpoint, so it stays unseen."""
+    val: Annotated[PluginRef | HeldOut | None, BeforeValidator(_validation_form)] = None
+    """Validation set, scored every `train.eval_every` steps and at the last step as
+    `val_<metric>`, and what `checkpoint.best` chooses by: `{images: N}` holds the last N images
+    (by index) of `data.train` out of training; or a dataset like `data.eval` (a name or
+    `{name: folder, path: DIR}`; no `split`: `all` where the dataset has it). Its images are made
+    as the evaluation images are (mod-crop, degradation, fixed seed), `data.eval_images` and
+    `data.eval_crop` included. Null: none; periodic evaluation then scores `data.eval`, for
+    watching only."""
     patch: PositiveInt = 64
     """HR patch side in pixels; a multiple of `scale`."""
     batch: PositiveInt = 16
@@ -105,9 +152,9 @@ class Data(Section):
     """Resize each whole training image to this square size before cutting patches (the DLI
     course resized to 256x256; null: keep the images' own size)."""
     eval_images: PositiveInt | None = None
-    """Evaluate on the first N images only (null: all)."""
+    """Evaluate (and validate) on the first N images only (null: all)."""
     eval_crop: PositiveInt | None = None
-    """Centre-crop evaluation images to this side (null: whole images)."""
+    """Centre-crop evaluation (and validation) images to this side (null: whole images)."""
 
 
 class Model(Section):
@@ -219,10 +266,39 @@ class Checkpoint(Section):
 
     keep: PositiveInt = 3
     """Keep the last N checkpoints..."""
-    best: str | None = "psnr"
-    """...and the best by this eval metric (null: none); must be in eval.metrics."""
+    best: str | None = None
+    """...and the best by this metric on `data.val` (one of eval.metrics), which the run then
+    reports and `zoo.load` restores (null: the last step). Needs `data.val`: chosen on
+    `data.eval`, the numbers reported there would be inflated. The best is chosen among the
+    validated steps (every `train.eval_every` steps, each saved, and always the last), so
+    without `train.eval_every` it is the last step."""
     async_save: bool = True
     """Write checkpoints in the background while training goes on."""
+
+
+PartName = Literal["encoder", "decoder"]
+
+
+class InitFrom(Section):
+    """Start training from another model's weights (a fresh optimizer; the rest of the recipe
+    still describes the new model)."""
+
+    source: str
+    """A run directory, a weights file written by `zoo export`, or a model name (`zoo models`)."""
+    step: Literal["last", "best"] | NonNegativeInt | None = None
+    """Which checkpoint of a run directory: `last`, `best` or a step number (null: the run's
+    default, the best when its recipe sets checkpoint.best, else the last)."""
+    parts: list[PartName] = Field(default_factory=lambda: ["encoder", "decoder"], min_length=1)
+    """The parts whose parameters are copied: `encoder`, `decoder` or both."""
+    strict: bool = True
+    """Every parameter of `parts` must be in the source with the same shape; false copies those
+    that fit and names the rest in one warning line."""
+
+    @model_validator(mode="after")
+    def _parts_once(self) -> InitFrom:
+        if len(set(self.parts)) != len(self.parts):
+            raise ValueError(f"init_from.parts names a part twice: {self.parts}")
+        return self
 
 
 class Recipe(Section):
@@ -251,6 +327,8 @@ class Recipe(Section):
     """Evaluation."""
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
     """Checkpoint retention."""
+    init_from: InitFrom | None = None
+    """Start from the weights of a run, a weights file or a shipped model (null: random)."""
 
     @model_validator(mode="after")
     def _patch_fits_scale(self) -> Recipe:
@@ -487,6 +565,8 @@ def check_names(recipe: Recipe, source: str) -> None:
 
     check("datasets", "data.train", recipe.data.train)
     check("datasets", "data.eval", recipe.data.eval)
+    if isinstance(recipe.data.val, PluginRef):
+        check("datasets", "data.val", recipe.data.val)
     check("degradations", "degradation", recipe.degradation)
     check("encoders", "model.encoder", recipe.model.encoder)
     check("decoders", "model.decoder", recipe.model.decoder)
@@ -505,6 +585,23 @@ def check_names(recipe: Recipe, source: str) -> None:
             f"({', '.join(recipe.eval.metrics)}); add it there or set checkpoint.best: null."
         )
     check_optimizer(recipe.optimizer, source)
+
+
+def check_selection(recipe: Recipe, source: str) -> None:
+    """A run that chooses its checkpoint by a metric needs a validation set: chosen on
+    data.eval, the numbers reported on data.eval would be inflated.
+
+    A rule for starting a run (``assemble`` applies it, so `zoo run`, `zoo recipes validate`
+    and `--dry-run` do), not for reading a saved run's recipe back: runs saved before data.val
+    existed recorded ``checkpoint.best: psnr``, the default then, and still load."""
+    best = recipe.checkpoint.best
+    if best is not None and recipe.data.val is None:
+        raise RecipeError(
+            f"{source}: checkpoint.best: choosing the checkpoint by {best} on data.eval would "
+            f"inflate the {best} then reported on data.eval as unseen; add a validation set "
+            "(data.val: {images: N} holds out the last N images of data.train, or data.val: "
+            "{name: folder, path: DIR}) or set checkpoint.best: null."
+        )
 
 
 def check_optimizer(optimizer: Optimizer, source: str) -> None:

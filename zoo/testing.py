@@ -69,7 +69,6 @@ _TINY: dict[str, Any] = {
     "optimizer": {"name": "adam", "learning_rate": 1e-3},
     "train": {"steps": 1},
     "eval": {"metrics": ["psnr"], "convention": "rgb", "upscalers": ["bicubic"]},
-    "checkpoint": {"best": "psnr"},
 }
 
 

@@ -31,7 +31,7 @@ from zoo.errors import ZooError
 from zoo.evaluate import MODEL_SYSTEM
 from zoo.interrupt import Interrupted, interrupt_guard
 from zoo.provenance import recipe_payload
-from zoo.recipe import Recipe
+from zoo.recipe import HeldOut, Recipe
 from zoo.registry import get_registry
 from zoo.state import State, all_finite, initial_state, predict
 
@@ -101,12 +101,13 @@ def keep_if(condition: jax.Array, new: Any, old: Any) -> Any:
 
 
 def eval_step(
-    steps: Steps, state: State, parts: Parts, images: evaluate.EvalSet
+    steps: Steps, state: State, parts: Parts, images: evaluate.EvalSet, prefix: str = "eval"
 ) -> dict[str, float]:
-    """The model's mean metrics on the evaluation images, as history entries (``eval_psnr``)."""
+    """The model's mean metrics on ``images``, as history entries: ``eval_psnr`` on data.eval,
+    ``val_psnr`` (``prefix="val"``) on data.val."""
     systems = {MODEL_SYSTEM: model_system(steps.lr_predict(state), parts.recipe.scale)}
     results = score(images, systems, parts).results[MODEL_SYSTEM]
-    return {f"eval_{name}": value for name, value in results.items()}
+    return {f"{prefix}_{name}": value for name, value in results.items()}
 
 
 def score(
@@ -175,6 +176,10 @@ class RunResult:
     interrupted: bool = False
     skipped: int = 0
     """Steps whose loss or gradient was not finite, skipped (``train.on_nonfinite: skip``)."""
+    step: int | None = None
+    """The step whose parameters ``evaluation`` scored: the one ``zoo.load`` restores."""
+    selected: str = "last"
+    """How that step was chosen: ``last``, or ``best by val_psnr``."""
 
 
 def train_and_evaluate(
@@ -218,6 +223,10 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         crop=recipe.data.eval_crop,
         source=f"data.eval ({recipe.data.eval})",
     )
+    val_images = validation_set(parts)
+    # What periodic evaluation scores: data.val, which chooses the checkpoint, or else data.eval,
+    # only to watch training (nothing is chosen by it).
+    watched, prefix = (images, "eval") if val_images is None else (val_images, "val")
     state = steps.init()
     history: list[dict[str, float]] = []
     if resume:
@@ -225,9 +234,16 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         state = loaded.state
         history = workdir_lib.history_until(loaded.payload, loaded.step)
         checkpoint.set_aside(workdir, [s for s in loaded.damaged if s > loaded.step])
-    manager = checkpoint.open_manager(workdir, checkpoint.policy_for(recipe, parts.registry))
+    elif recipe.init_from is not None:
+        from zoo import reuse
+
+        state = reuse.initialize(state, parts, workdir)
+    policy = checkpoint.policy_for(recipe, parts.registry)
+    manager = checkpoint.open_manager(workdir, policy)
     try:
-        state, interrupted = train_loop(steps, state, parts, images, manager, history, progress)
+        state, interrupted = train_loop(
+            steps, state, parts, watched, manager, history, progress, prefix=prefix
+        )
     except Diverged:
         checkpoint.finish(manager)  # the last good checkpoint, if one was being written
         raise
@@ -237,17 +253,62 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
             f"interrupted at step {int(state['step'])}; a checkpoint is saved in "
             f"{checkpoint.checkpoint_dir(workdir)}; resume=True continues the run."
         )
-    systems = {**parts.upscalers, MODEL_SYSTEM: model_system(steps.lr_predict(state), recipe.scale)}
-    evaluation = score(images, systems, parts, keep_outputs=True)
-    final_record = {f"eval_{k}": v for k, v in evaluation.results[MODEL_SYSTEM].items()}
+
+    def compare(chosen: State) -> evaluate.Evaluation:
+        model = model_system(steps.lr_predict(chosen), recipe.scale)
+        return score(images, {**parts.upscalers, MODEL_SYSTEM: model}, parts, keep_outputs=True)
+
+    # The last step is always validated (or, without data.val, evaluated: that evaluation is
+    # then the result too, the last step being the one reported).
+    evaluation = compare(state) if val_images is None else None
+    if evaluation is not None:
+        final_record = {f"eval_{k}": v for k, v in evaluation.results[MODEL_SYSTEM].items()}
+    else:
+        final_record = eval_step(steps, state, parts, watched, prefix)
     history[-1].update(final_record)  # the last step is always logged
     # A resumed run that had saved its final step but not its outputs only writes them.
     if manager.latest_step() != recipe.train.steps:
         save_state(manager, recipe.train.steps, state, recipe, history, final_record)
     checkpoint.finish(manager)  # a failed save raises checkpoint.CheckpointWriteError
     skipped = int(state["skipped"])
-    workdir_lib.write_results(workdir, recipe, evaluation, history, images, skipped=skipped)
-    return RunResult(workdir, recipe.train.steps, evaluation, history, skipped=skipped)
+    # data.eval scores the step zoo.load restores, chosen by the same rule from the same files.
+    step, selected = checkpoint.select_step(workdir, checkpoint.default_step_rule(recipe), policy)
+    if step != int(state["step"]):
+        loaded = checkpoint.load(workdir, lambda payload: state, prefer=step)
+        if loaded.step != step:
+            selected = f"step {loaded.step} (the newest intact one)"
+        step, state, evaluation = loaded.step, loaded.state, None
+    if evaluation is None:
+        evaluation = compare(state)
+    workdir_lib.write_results(
+        workdir, recipe, evaluation, history, images, skipped=skipped, step=step, selected=selected
+    )
+    return RunResult(
+        workdir,
+        recipe.train.steps,
+        evaluation,
+        history,
+        skipped=skipped,
+        step=step,
+        selected=selected,
+    )
+
+
+def validation_set(parts: Parts) -> evaluate.EvalSet | None:
+    """data.val's images, made as the evaluation images are (None without data.val)."""
+    recipe = parts.recipe
+    if parts.val_dataset is None:
+        return None
+    val = recipe.data.val
+    what = f"the last {val.images} images of data.train" if isinstance(val, HeldOut) else val
+    return eval_set(
+        parts.val_dataset,
+        parts.degradation,
+        recipe.scale,
+        limit=recipe.data.eval_images,
+        crop=recipe.data.eval_crop,
+        source=f"data.val ({what})",
+    )
 
 
 def train_loop(
@@ -258,9 +319,14 @@ def train_loop(
     manager: Any,
     history: list[dict[str, float]],
     progress: bool,
+    *,
+    prefix: str = "eval",
 ) -> tuple[State, bool]:
     """Train from the state's step to ``train.steps``, logging into ``history`` and saving on
-    the recipe's cadence; returns the state and whether Ctrl-C stopped it (after a save)."""
+    the recipe's cadence; returns the state and whether Ctrl-C stopped it (after a save).
+
+    Every ``train.eval_every`` steps ``images`` are scored (``prefix``: ``val`` for data.val);
+    with checkpoint.best each such step is saved too, so the best can be any validated step."""
     recipe, degradation, train = parts.recipe, parts.degradation, parts.recipe.train
     sampler = patch_sampler(parts)
     batch_sharding = NamedSharding(parts.mesh, PartitionSpec("data"))
@@ -280,7 +346,7 @@ def train_loop(
                 last = done == train.steps
                 record = None
                 if train.eval_every and done % train.eval_every == 0 and not last:
-                    record = eval_step(steps, state, parts, images)
+                    record = eval_step(steps, state, parts, images, prefix)
                 # Reading the loss waits for the step, so it happens only on logged steps.
                 if done % train.log_every == 0 or last or record:
                     loss = float(loss_value)
@@ -288,7 +354,8 @@ def train_loop(
                     bar.set_postfix(loss=f"{loss:.5f}")
                     history.append({"step": done, "loss": loss, **(record or {})})
                 saved = False
-                if train.checkpoint_every and done % train.checkpoint_every == 0 and not last:
+                due = bool(train.checkpoint_every and done % train.checkpoint_every == 0)
+                if (due or (record and recipe.checkpoint.best)) and not last:
                     check_finite(state, recipe, history, manager)
                     save_state(manager, done, state, recipe, history, record)
                     saved = True
@@ -364,6 +431,6 @@ def save_state(
     history: list[dict[str, float]],
     record: Mapping[str, float] | None,
 ) -> None:
-    payload = recipe_payload(recipe)
+    payload = recipe_payload(recipe, params=state["params"])
     payload["history"] = history
     checkpoint.save(manager, step, state, payload, metrics=dict(record) if record else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import sys
@@ -80,7 +81,14 @@ def prepare(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> None
         shutil.move(workdir, backup)
         print(f"Moved the previous run to {backup}.", file=sys.stderr)
     workdir.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(workdir / "recipe.json", recipe_payload(recipe))
+    payload = recipe_payload(recipe)
+    earlier = workdir / "recipe.json"
+    if resume and earlier.is_file():  # where its weights came from (init_from) stays on record
+        with contextlib.suppress(ValueError):
+            payload.update(
+                {k: v for k, v in json.loads(earlier.read_text()).items() if k == "init_from"}
+            )
+    atomic.write_json(workdir / "recipe.json", payload)
 
 
 def check_resumable(workdir: Path, recipe: Recipe, latest: int | None) -> None:
@@ -142,13 +150,38 @@ def write_results(
     eval_set: EvalSet,
     *,
     skipped: int = 0,
+    step: int | None = None,
+    selected: str = "last",
 ) -> None:
-    """``metrics.json`` and ``report.html``, each written atomically."""
+    """``metrics.json`` and ``report.html``, each written atomically. ``step`` is the step whose
+    parameters ``evaluation`` scored and ``selected`` how it was chosen (``best by val_psnr``);
+    ``recipe.json``'s ``init_from`` record, when there, is named in the report."""
     from zoo import report
 
     payload = evaluation.to_json()
     payload["history"] = list(history)
     payload["steps"] = recipe.train.steps
+    payload["step"] = recipe.train.steps if step is None else step
+    payload["selected"] = selected
     payload["skipped_steps"] = skipped
     atomic.write_json(workdir / "metrics.json", payload)
-    report.write_report(workdir, recipe, evaluation, history, eval_set.lr, eval_set.hr)
+    report.write_report(
+        workdir,
+        recipe,
+        evaluation,
+        history,
+        eval_set.lr,
+        eval_set.hr,
+        step=payload["step"],
+        selected=selected,
+        init_from=init_from_record(workdir),
+    )
+
+
+def init_from_record(workdir: Path) -> dict[str, Any] | None:
+    """Where the run's first weights came from (``recipe.json``'s ``init_from``), if recorded."""
+    try:
+        record = json.loads((workdir / "recipe.json").read_text(encoding="utf-8")).get("init_from")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None

@@ -4,8 +4,9 @@ A checkpoint holds the full training state (model parameters, optimizer state, s
 data position) and, beside it, the resolved recipe with the plugin versions, so a run directory
 alone is enough to resume training or rebuild the model for inference. Orbax writes each step
 into a temporary directory and renames it when complete, so an interrupted save never leaves a
-checkpoint that looks whole. ``manager`` opens and lists, ``save`` writes (a refused write is
-one ``CheckpointWriteError``), ``restore`` reads back (damaged steps are passed over).
+checkpoint that looks whole. ``manager`` opens and lists, and says which step ``best``, ``last``
+or a number means (``select_step``); ``save`` writes (a refused write is one
+``CheckpointWriteError``), ``restore`` reads back (damaged steps are passed over).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 from zoo.checkpoint.manager import (
     CheckpointError,
     Policy,
+    StepRule,
     best_step,
     checkpoint_dir,
+    default_step_rule,
     latest_step,
     open_manager,
     policy_for,
+    select_step,
 )
 from zoo.checkpoint.restore import (
     DamagedCheckpoint,
@@ -43,11 +47,13 @@ __all__ = [
     "DamagedCheckpoint",
     "Loaded",
     "Policy",
+    "StepRule",
     "_QuietFailedSave",
     "_Unreadable",
     "_write_failure",
     "best_step",
     "checkpoint_dir",
+    "default_step_rule",
     "finish",
     "latest_step",
     "load",
@@ -56,6 +62,7 @@ __all__ = [
     "read_recipe",
     "restore",
     "save",
+    "select_step",
     "set_aside",
     "wait",
 ]

@@ -1,12 +1,14 @@
-"""The Orbax CheckpointManager of a run directory: retention policy, listing, the best step."""
+"""The Orbax CheckpointManager of a run directory: retention policy, listing, choosing a step."""
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orbax.checkpoint as ocp
 from orbax.checkpoint import checkpoint_managers as policies
@@ -54,14 +56,18 @@ class Policy:
 
 def policy_for(recipe: Recipe, registry: Registry) -> Policy:
     """The recipe's retention: the last ``checkpoint.keep`` steps and the best by
-    ``checkpoint.best``, in that metric's own direction."""
+    ``checkpoint.best`` on the validation set (``val_psnr``), in that metric's own direction.
+
+    A run saved before data.val existed chose its best on data.eval, so without data.val the
+    metric is ``eval_psnr``: the name of what that run really measured."""
     best = recipe.checkpoint.best
     higher = True
     if best is not None:
         higher = bool(registry.get("metrics", best).meta["higher_is_better"])
+    measured = "val" if getattr(recipe.data, "val", None) is not None else "eval"
     return Policy(
         keep=recipe.checkpoint.keep,
-        best_metric=f"eval_{best}" if best else None,
+        best_metric=f"{measured}_{best}" if best else None,
         higher_is_better=higher,
         async_save=recipe.checkpoint.async_save,
     )
@@ -127,18 +133,87 @@ def best_step(run_dir: Path, metric: str | None, higher_is_better: bool) -> int 
         steps = manager.all_steps()
         if not steps:
             return None
-        scored = []
-        for step in steps:
-            try:
-                values = manager.metrics(step) or {}
-            except Exception:  # a damaged step; load() names it when it is read
-                continue
-            if metric is not None and metric in values:
-                scored.append((float(values[metric]), step))
-        if not scored:
-            return max(steps)
-        pick = max if higher_is_better else min
-        return pick(scored)[1]
+        best = _best_scored(manager, steps, metric, higher_is_better)
+        return max(steps) if best is None else best
+
+
+def _best_scored(
+    manager: ocp.CheckpointManager, steps: Iterable[int], metric: str | None, higher: bool
+) -> int | None:
+    """The saved step with the best ``metric`` (a later step wins a tie); None if none has it."""
+    scored = []
+    for step in steps:
+        try:
+            values = manager.metrics(step) or {}
+        except Exception:  # a damaged step; load() names it when it is read
+            continue
+        if metric is not None and metric in values and not math.isnan(float(values[metric])):
+            value = float(values[metric])
+            scored.append((value if higher else -value, step))
+    return max(scored)[1] if scored else None
+
+
+StepRule = Literal["best", "last"]
+
+
+def default_step_rule(recipe: Recipe) -> StepRule:
+    """The step a run reports and is loaded at unless told otherwise: ``"best"`` when its recipe
+    sets checkpoint.best, else ``"last"``; the report, metrics.json, zoo.load, `zoo eval` and
+    `zoo upscale` agree on it."""
+    return "best" if recipe.checkpoint.best is not None else "last"
+
+
+def select_step(
+    run_dir: Path, which: StepRule | int | None, policy: Policy
+) -> tuple[int | None, str]:
+    """The saved step ``which`` names in ``run_dir``, and how it was chosen.
+
+    ``which``: ``"best"`` -> ``(120, "best by val_psnr")`` (the policy's metric, in its own
+    direction; a later step wins a tie), ``"last"`` -> ``(200, "last")``, a step number ->
+    ``(120, "step 120")``, None -> the policy's own rule (``"best"`` when it has a best metric,
+    else ``"last"``; ``default_step_rule(recipe)`` says the same from a recipe). The step is None
+    when the run has no checkpoint at all (``load`` then says how to make one). For the best or
+    the last, hand the step to ``load`` as ``prefer`` to keep passing over damaged steps; a
+    number asked for is ``load``'s ``step``.
+
+    ``"best"`` for a run without checkpoint.best, or a step number that was not saved, is a
+    ``CheckpointError``. When no saved step carries the metric yet (a run interrupted before its
+    first validation), the best is the last step, labelled ``last (no saved step has
+    val_psnr)``.
+    """
+    if which is None:
+        which = "best" if policy.best_metric is not None else "last"
+    if which not in ("best", "last") and (isinstance(which, bool) or not isinstance(which, int)):
+        raise CheckpointError(
+            f"{run_dir}: step {which!r}: ask for 'best', 'last' or a step number."
+        )
+    if not checkpoint_dir(run_dir).is_dir():
+        steps: list[int] = []
+    else:
+        with open_manager(run_dir, read_only=True) as manager:
+            steps = sorted(manager.all_steps())
+            best = (
+                _best_scored(manager, steps, policy.best_metric, policy.higher_is_better)
+                if which == "best" and policy.best_metric is not None
+                else None
+            )
+    saved = ", ".join(map(str, steps)) or "none"
+    if which == "best":
+        if policy.best_metric is None:
+            raise CheckpointError(
+                f"{run_dir}: the run has no checkpoint.best, so no step was chosen as the "
+                f"best; ask for 'last' or a step number (saved steps: {saved})."
+            )
+        if not steps:
+            return None, f"best by {policy.best_metric}"
+        if best is None:
+            return steps[-1], f"last (no saved step has {policy.best_metric})"
+        return best, f"best by {policy.best_metric}"
+    if which == "last":
+        return (steps[-1] if steps else None), "last"
+    if which not in steps:
+        raise CheckpointError(f"{run_dir}: no checkpoint at step {which}; saved steps: {saved}.")
+    return which, f"step {which}"
 
 
 def _reason(exc: BaseException) -> str:

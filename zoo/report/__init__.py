@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,10 +28,26 @@ def write_report(
     history: Sequence[Row],
     lr_images: Sequence[np.ndarray],
     hr_images: Sequence[np.ndarray],
+    *,
+    step: int | None = None,
+    selected: str | None = None,
+    init_from: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``workdir/report.html``; LR and HR images as float32 HWC in [0, 1]."""
+    """Write ``workdir/report.html``; LR and HR images as float32 HWC in [0, 1]. ``step`` and
+    ``selected``: the step the model row scored and how it was chosen (``best by val_psnr``);
+    ``init_from``: the run's record of the weights it started from (recipe.json)."""
     path = Path(workdir) / "report.html"
-    write_text(path, render(recipe, evaluation, history, lr_images, hr_images))
+    text = render(
+        recipe,
+        evaluation,
+        history,
+        lr_images,
+        hr_images,
+        step=step,
+        selected=selected,
+        init_from=init_from,
+    )
+    write_text(path, text)
     return path
 
 
@@ -41,9 +57,13 @@ def render(
     history: Sequence[Row],
     lr_images: Sequence[np.ndarray],
     hr_images: Sequence[np.ndarray],
+    *,
+    step: int | None = None,
+    selected: str | None = None,
+    init_from: Mapping[str, Any] | None = None,
 ) -> str:
     sections = [
-        page.header(recipe, evaluation),
+        page.header(recipe, evaluation, step=step, selected=selected, init_from=init_from),
         page.metrics_section(evaluation),
         crops_section(evaluation, lr_images, hr_images),
         curves_section(evaluation, history),

@@ -253,26 +253,36 @@ def loss_chart(history: Sequence[Row]) -> str:
 
 
 def eval_chart(evaluation: Evaluation, history: Sequence[Row]) -> str:
-    metric = recorded_metric(evaluation, history)
-    points = finite_points(history, f"eval_{metric.name}") if metric else []
+    """The metric recorded during training: on data.val (``val_psnr``) when the run had one,
+    else on data.eval. The best classic upscaler's line is drawn only over data.eval's curve:
+    it was measured on those images, not on the validation ones."""
+    prefix = "val" if any(key.startswith("val_") for row in history for key in row) else "eval"
+    metric = recorded_metric(evaluation, history, prefix)
+    points = finite_points(history, f"{prefix}_{metric.name}") if metric else []
     if metric is None or not points:
         return (
             "<p class='note'>No evaluation during training was recorded "
             "(set train.eval_every to follow it).</p>"
         )
     label = f"{metric.name}{UNITS.get(metric.name, '')}".replace(" dB", " (dB)")
-    series = [Series("model", points, "s-eval", markers=True)]
-    return line_chart(
-        f"Evaluation {metric.name.upper()} {arrow(metric)}",
-        series,
-        classic_reference(evaluation, metric),
-        y_label=label,
-    )
+    if prefix == "val":
+        series = [Series("model on data.val", points, "s-eval", markers=True)]
+        title, references = f"Validation {metric.name.upper()} {arrow(metric)}", []
+    else:
+        series = [Series("model", points, "s-eval", markers=True)]
+        title = f"Evaluation {metric.name.upper()} {arrow(metric)}"
+        references = classic_reference(evaluation, metric)
+    return line_chart(title, series, references, y_label=label)
 
 
-def recorded_metric(evaluation: Evaluation, history: Sequence[Row]) -> MetricSpec | None:
-    """PSNR if it was evaluated during training, else the first metric that was."""
-    recorded = [m for m in evaluation.metrics if any(f"eval_{m.name}" in row for row in history)]
+def recorded_metric(
+    evaluation: Evaluation, history: Sequence[Row], prefix: str = "eval"
+) -> MetricSpec | None:
+    """PSNR if it was recorded during training (``eval_psnr``, or ``val_psnr`` with
+    ``prefix="val"``), else the first metric that was."""
+    recorded = [
+        m for m in evaluation.metrics if any(f"{prefix}_{m.name}" in row for row in history)
+    ]
     return next((m for m in recorded if m.name == "psnr"), recorded[0] if recorded else None)
 
 

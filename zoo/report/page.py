@@ -36,13 +36,23 @@ def document(title: str, style: str, body: str) -> str:
     )
 
 
-def header(recipe: Recipe, evaluation: Evaluation) -> str:
+def header(
+    recipe: Recipe,
+    evaluation: Evaluation,
+    *,
+    step: int | None = None,
+    selected: str | None = None,
+    init_from: Mapping[str, Any] | None = None,
+) -> str:
     facts = [
         ("scale", f"×{evaluation.scale}"),
         ("degradation", evaluation.degradation),
         ("convention", describe_convention(evaluation.convention)),
         ("model", f"{recipe.model.encoder} → {recipe.model.decoder}"),
         ("steps", f"{recipe.train.steps:,}"),
+        *([("scored step", scored_step(step, selected))] if step is not None else []),
+        ("validation", describe_validation(recipe)),
+        *([("start", initialised_from(init_from))] if init_from else []),
         ("eval images", str(len(evaluation.names))),
         ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("zoo", zoo.__version__),
@@ -52,6 +62,33 @@ def header(recipe: Recipe, evaluation: Evaluation) -> str:
         f"<header>\n<p class='kicker'>zoo · super-resolution report</p>\n"
         f"<h1>{e(recipe.name)}</h1>\n<dl class='facts'>{items}</dl>\n</header>"
     )
+
+
+def scored_step(step: int, selected: str | None) -> str:
+    """``1,500 (best by val_psnr)``: the step the model row is, and how it was chosen."""
+    return f"{step:,} ({selected})" if selected else f"{step:,}"
+
+
+def describe_validation(recipe: Recipe) -> str:
+    """What chose the checkpoint (data.val), or that nothing did."""
+    val = getattr(recipe.data, "val", None)
+    if val is None:
+        return "none; the last step is reported"
+    what = f"the last {val.images} images of data.train" if hasattr(val, "images") else str(val)
+    best = recipe.checkpoint.best
+    how = f"chooses the best by {best}" if best else "watched only, the last step is reported"
+    return f"{what}; {how}"
+
+
+def initialised_from(record: Mapping[str, Any]) -> str:
+    """``initialised from SOURCE (step S, sha256 DIGEST[:12])``, from recipe.json's init_from."""
+    details = []
+    if record.get("step") is not None:
+        details.append(f"step {record['step']}")
+    if record.get("digest"):
+        details.append(f"sha256 {str(record['digest'])[:12]}")
+    source = record.get("source", "?")
+    return f"initialised from {source}" + (f" ({', '.join(details)})" if details else "")
 
 
 def describe_convention(name: str) -> str:
