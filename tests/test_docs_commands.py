@@ -265,6 +265,31 @@ def upscaled_two_images(result: Result, resources: dict[str, Any]) -> None:
         assert image.size == (48, 40)  # the 24x20 photo, x2
 
 
+def initialised_from(source: str | None, kind: str) -> Callable[[Result, dict[str, Any]], None]:
+    """The run in {tmp}/run started from ``source`` (None: any) of ``kind``, as recorded."""
+
+    def check(result: Result, resources: dict[str, Any]) -> None:
+        record = read_json(resources["tmp"] / "run" / "recipe.json")["init_from"]
+        assert record["kind"] == kind and (source is None or record["source"] == source)
+        assert record["copied"] > 0 and len(record["digest"]) == 64
+
+    return check
+
+
+def catalogued(name: str) -> Callable[[Result, dict[str, Any]], None]:
+    """{tmp}/models.json registers ``name`` with the SHA-256 of {tmp}/NAME.zoo."""
+
+    def check(result: Result, resources: dict[str, Any]) -> None:
+        import hashlib
+
+        entry = read_json(resources["tmp"] / "models.json")[name]
+        weights = (resources["tmp"] / f"{name}.zoo").read_bytes()
+        assert entry["sha256"] == hashlib.sha256(weights).hexdigest()
+        assert entry["scale"] == 2 and entry["recipe"]["name"] == "ae_x2"
+
+    return check
+
+
 def zoo_version(result: Result, resources: dict[str, Any]) -> None:
     assert result.output.strip() == f"zoo, version {zoo.__version__}"
 
@@ -399,6 +424,66 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         append=(*CHEAP, "data.patch=32", "data.batch=2", "--workdir", "{tmp}/run"),
         needs=("example_plugin",),
         check=trained(2, name="charbonnier_x2"),
+    ),
+    # docs/reuse.md: shipped models, fine-tuning, transfer, export, publishing
+    "zoo models": Literal(expect=("ae_x2", "x2", "Set5: PSNR")),
+    "zoo upscale --model ae_x2 photo.jpg -o photo_x2.png": Adapted(
+        replace={"photo.jpg": "{photo}", "photo_x2.png": "{tmp}/photo_x2.png"},
+        expect=("model 'ae_x2', x2",),
+        check=upscaled_one_file,
+    ),
+    "zoo eval --model ae_x2 --data ../shared/data/Set5/HR --convention y": Adapted(
+        append=("--limit", "1"),
+        needs=("shared_data",),
+        expect=("model: model 'ae_x2'",),
+        check=table_has("model", "bicubic", "lanczos"),
+    ),
+    (
+        'zoo run recipes/ae_x2.yaml init_from.source=ae_x2 "data.train={name: folder, path: '
+        'my_photos}" train.steps=500 --workdir runs/ae_x2_mine'
+    ): Adapted(
+        replace={
+            "data.train={name: folder, path: my_photos}": (
+                "data.train={{name: folder, path: {more_photos}}}"
+            )
+        },
+        append=(*CHEAP, "data.patch=12", "data.batch=2", "--workdir", "{tmp}/run"),
+        check=initialised_from("ae_x2", "model"),
+    ),
+    (
+        'zoo run recipes/ae_x2.yaml scale=4 "init_from={source: runs/ae_x2, parts: [encoder]}" '
+        "--workdir runs/ae_x4_from_x2"
+    ): Adapted(
+        replace={
+            "init_from={source: runs/ae_x2, parts: [encoder]}": (
+                "init_from={{source: {ae_x2_run}, parts: [encoder]}}"
+            )
+        },
+        append=(*CHEAP, "--workdir", "{tmp}/run"),
+        check=initialised_from(None, "run"),
+    ),
+    "zoo export runs/ae_x2 --step last -o ae_x2.zoo": Adapted(
+        replace={"runs/ae_x2": "{ae_x2_run}", "ae_x2.zoo": "{tmp}/ae_x2.zoo"},
+        expect=("parameters sha256 ", "file sha256 "),
+    ),
+    "zoo upscale --checkpoint ae_x2.zoo photo.jpg -o photo_x2.png": Adapted(
+        replace={
+            "ae_x2.zoo": "plugins/zoo_models/ae_x2.zoo",
+            "photo.jpg": "{photo}",
+            "photo_x2.png": "{tmp}/photo_x2.png",
+        },
+        check=upscaled_one_file,
+    ),
+    "zoo export runs/mine --step last -o my_models/mine_x2.zoo --catalog my_models/models.json": (
+        Adapted(
+            replace={
+                "runs/mine": "{ae_x2_run}",
+                "my_models/mine_x2.zoo": "{tmp}/mine_x2.zoo",
+                "my_models/models.json": "{tmp}/models.json",
+            },
+            expect=("Recorded 'mine_x2' in ",),
+            check=catalogued("mine_x2"),
+        )
     ),
     # Benchmarks (need PyTorch: the bench session installs it)
     "nox -s bench": Elsewhere("the nox session itself", session="bench"),

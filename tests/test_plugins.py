@@ -15,7 +15,7 @@ from zoo.cli import cli
 from zoo.errors import PluginError
 from zoo.registry import Registry, get_registry
 
-BUILTINS = {"autoencoder", "datasets", "degradations", "metrics", "upscalers"}
+BUILTINS = {"autoencoder", "datasets", "degradations", "metrics", "models", "upscalers"}
 
 
 class Sharpen:
@@ -62,6 +62,7 @@ def test_the_contract_has_one_hook_per_kind():
         "register_metrics",
         "register_upscalers",
         "register_datasets",
+        "register_models",
         "register_commands",
     ]
 
@@ -94,6 +95,7 @@ def test_engine_never_imports_a_builtin_plugin():
             "zoo_metrics",
             "zoo_upscalers",
             "zoo_datasets",
+            "zoo_models",
         ):
             assert f"import {builtin}" not in text and f"from {builtin}" not in text, source
 

@@ -28,11 +28,13 @@ def run_eval(
     convention: str,
     upscalers: list[str] | None,
     metrics: list[str],
-    run_dir: Path | None,
+    model: str | None,
     limit: int | None,
+    step: str | int | None = None,
     progress: bool = True,
 ) -> evaluate.Evaluation:
-    """The classic upscalers (and the model of ``run_dir``) scored on ``data_spec``.
+    """The classic upscalers (and ``model``: a run directory, weights file or model name, at
+    ``step`` for a run) scored on ``data_spec``.
 
     With a run, the scale and the degradation (with its options) are the run's, unless
     ``degradation`` names another, and the model is scored exactly as `zoo run` scored it.
@@ -41,28 +43,28 @@ def run_eval(
     if not metrics:
         raise PluginError(f"--metrics is empty. Valid: {', '.join(registry.names('metrics'))}.")
     metric_specs = evaluate.metric_specs(registry, metrics)
-    model = None
-    if run_dir is not None:
+    trained = None
+    if model is not None:
         from zoo import upscale
 
-        model = upscale.load(run_dir, registry=registry)
-        if scale is not None and scale != model.scale:
+        trained = upscale.load(model, step, registry=registry)  # type: ignore[arg-type]
+        if scale is not None and scale != trained.scale:
             raise DataError(
-                f"--scale {scale} differs from the model's scale {model.scale} "
-                f"({run_dir}); drop --scale or use a x{scale} model."
+                f"--scale {scale} differs from the model's scale {trained.scale} "
+                f"({trained.source}); drop --scale or use a x{scale} model."
             )
-        scale = model.scale
+        scale = trained.scale
     scale = scale or DEFAULT_SCALE
     if degradation is not None:
         degrade = assemble.build_degradation(registry, PluginRef(name=degradation), scale)
-    elif model is not None:
-        degrade = model.degradation()
+    elif trained is not None:
+        degrade = trained.degradation()
     else:
         degrade = assemble.build_degradation(registry, PluginRef(name=DEFAULT_DEGRADATION), scale)
     names = evaluate.system_order(upscalers or registry.names("upscalers"))
     systems = evaluate.upscaler_systems(registry, names, scale)
-    if model is not None:
-        systems[evaluate.MODEL_SYSTEM] = model.system
+    if trained is not None:
+        systems[evaluate.MODEL_SYSTEM] = trained.system
     dataset = assemble.open_dataset(registry, dataset_ref(data_spec, split), default_split=None)
     if lr_dir is not None:
         images = files_eval_set(registry, dataset, lr_dir, scale, limit, data_spec)
@@ -72,7 +74,7 @@ def run_eval(
         described = str(degrade)
     bar = progress_lib.images_bar(len(images.hr), enabled=progress)
     try:
-        return images.score(
+        evaluation = images.score(
             systems,
             metric_specs,
             scale=scale,
@@ -82,6 +84,9 @@ def run_eval(
         )
     finally:
         bar.close()
+    if trained is not None:
+        evaluation.model = trained.describe()
+    return evaluation
 
 
 def dataset_ref(spec: str, split: str | None) -> PluginRef:

@@ -60,6 +60,8 @@ class Evaluation:
     metrics: list[MetricSpec]
     per_image: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     outputs: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    model: str | None = None
+    """Which weights the model row used: ``runs/ae_x2 step 3000 (last)``, ``model 'ae_x2'``."""
 
     @property
     def results(self) -> dict[str, dict[str, float]]:
@@ -80,6 +82,7 @@ class Evaluation:
             "convention_description": conventions.describe(self.convention),
             "scale": self.scale,
             "degradation": self.degradation,
+            **({"model": self.model} if self.model is not None else {}),
             "images": self.names,
             "directions": {
                 m.name: "higher" if m.higher_is_better else "lower" for m in self.metrics
@@ -225,6 +228,7 @@ def format_table(evaluation: Evaluation) -> str:
         f"{len(evaluation.names)} images, x{evaluation.scale}, degradation "
         f"{evaluation.degradation}, convention {evaluation.convention} "
         f"({conventions.describe(evaluation.convention)})",
+        *([f"model: {evaluation.model}"] if evaluation.model is not None else []),
         "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)),
     ]
     lines += [

@@ -38,6 +38,9 @@ class Kind:
     """Meta keys each registration must give, with their type."""
     has_options: bool = True
     """Whether the factory's own parameters are recipe options (commands have none)."""
+    factory_from_meta: str | None = None
+    """``module:function`` that makes the entry's factory from its meta, for kinds registered
+    without one (``register(name, weights=..., ...)``); it pops what it uses."""
 
     @property
     def hook(self) -> str:
@@ -53,13 +56,19 @@ def kind(
     engine: tuple[str, ...] = (),
     required_meta: Mapping[str, type] | None = None,
     has_options: bool = True,
+    factory_from_meta: str | None = None,
 ) -> Callable[[Hook], Hook]:
     """Declare the hook below as a plugin kind and record it in ``KINDS``."""
 
     def declare(hook: Hook) -> Hook:
         name = hook.__name__.removeprefix("register_")
         KINDS[name] = Kind(
-            name, singular, frozenset(engine), dict(required_meta or {}), has_options
+            name,
+            singular,
+            frozenset(engine),
+            dict(required_meta or {}),
+            has_options,
+            factory_from_meta,
         )
         return hookspec(hook)
 
@@ -135,6 +144,26 @@ def register_datasets(register: Register) -> None:
     which images were grey at the source (the ``y`` convention scores those on their grey
     level, as the published protocol does). Meta ``splits`` lists the valid split names.
     Errors about the data name the offending file and say what to do.
+    """
+
+
+@kind(
+    "model",
+    required_meta={"scale": int, "sha256": str},
+    has_options=False,
+    factory_from_meta="zoo.models:pretrained",
+)
+def register_models(register: Register) -> None:
+    """Register pretrained models: ``register(name, weights=..., recipe=..., **meta)``.
+
+    ``weights`` is a weights file (`zoo export` writes one) shipped inside the package, named
+    with ``importlib.resources.files(__package__) / "name.zoo"`` so it is read from an
+    installed wheel too; ``recipe`` is its resolved recipe (a mapping, or a JSON file named the
+    same way; the file holds one too and the two must agree). Meta ``scale`` (int) and
+    ``sha256`` (the file's, as ``sha256sum`` prints it) are required; ``zoo models`` also shows
+    ``parameters``, ``metrics`` ({dataset: {psnr, ssim, convention}}), ``paper`` (the same
+    shape), ``training`` (what it was trained on, for how long), ``licence`` and
+    ``description``.
     """
 
 

@@ -277,6 +277,7 @@ class Checkpoint(Section):
 
 
 PartName = Literal["encoder", "decoder"]
+ALL_PARTS: tuple[PartName, ...] = ("encoder", "decoder")
 
 
 class InitFrom(Section):
@@ -288,7 +289,7 @@ class InitFrom(Section):
     step: Literal["last", "best"] | NonNegativeInt | None = None
     """Which checkpoint of a run directory: `last`, `best` or a step number (null: the run's
     default, the best when its recipe sets checkpoint.best, else the last)."""
-    parts: list[PartName] = Field(default_factory=lambda: ["encoder", "decoder"], min_length=1)
+    parts: list[PartName] = Field(default_factory=lambda: list(ALL_PARTS), min_length=1)
     """The parts whose parameters are copied: `encoder`, `decoder` or both."""
     strict: bool = True
     """Every parameter of `parts` must be in the source with the same shape; false copies those

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 import typing
@@ -207,7 +208,16 @@ class Registry:
         )
 
     def _register_callback(self, kind: str, plugin_name: str) -> Callable[..., None]:
-        def register(name: str, factory: Any, **meta: Any) -> None:
+        maker = hookspecs.KINDS[kind].factory_from_meta
+
+        def register(name: str, factory: Any = None, **meta: Any) -> None:
+            if maker is not None:
+                module, _, function = maker.partition(":")
+                try:
+                    factory = getattr(importlib.import_module(module), function)(name, meta)
+                except ValueError as exc:
+                    self.problems.append(plugins.Problem(plugin_name, str(exc)))
+                    return
             entry = Entry(kind, name, factory, plugin_name, meta)
             problem = self._admit(entry)
             if problem is None:
@@ -232,8 +242,9 @@ class Registry:
             )
         for key, expected in entry.spec.required_meta.items():
             if not isinstance(entry.meta.get(key), expected):
+                example = "True/False" if expected is bool else f"<{expected.__name__}>"
                 return (
-                    f"registers {entry.singular} {entry.name!r} without {key}=True/False; "
+                    f"registers {entry.singular} {entry.name!r} without {key}={example}; "
                     f"every {entry.singular} must declare it"
                 )
         if entry.name in table:

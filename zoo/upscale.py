@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -11,13 +11,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
-from zoo import assemble, checkpoint, evaluate
+from zoo import assemble, checkpoint, evaluate, reuse
 from zoo import recipe as recipe_lib
 from zoo.pixels import float_to_uint8
+from zoo.provenance import param_shapes, recipe_payload
 from zoo.registry import Registry, get_registry
-from zoo.state import State, all_finite, initial_state, merge, predict
+from zoo.state import State, all_finite, merge, predict
 from zoo.tiling import ALIGN, DEFAULT_OVERLAP, round_up, upscale_array
+
+# What a weights file keeps of a checkpoint's payload (not the training history).
+EXPORTED_KEYS = ("recipe", "resolved", "zoo_version", "plugins", "parts", "jax_version")
 
 
 @dataclass
@@ -29,9 +34,32 @@ class TrainedModel:
     state: State
     graphdef: Any
     registry: Registry
+    source: str = ""
+    """The run directory, weights file or model name it came from."""
+    selected: str = ""
+    """How the weights were chosen: ``best by val_psnr``, ``last``, ``step 120``, ..."""
+    payload: dict[str, Any] = field(default_factory=dict)
+    """The saved payload: resolved recipe, plugin versions, parameter shapes."""
 
     def __repr__(self) -> str:
-        return f"<TrainedModel {self.recipe.name} x{self.scale}, step {self.step}>"
+        return f"<TrainedModel {self.recipe.name} x{self.scale}, {self.describe()}>"
+
+    def describe(self) -> str:
+        """``runs/ae_x2 step 400 (last)``, or ``model 'ae_x2'`` for weights without steps."""
+        if self.selected.startswith(("weights file", "model ")):
+            return f"{self.source}"
+        return f"{self.source} step {self.step} ({self.selected})"
+
+    def export(self, path: str | Path) -> str:
+        """Write the weights file (parameters and the resolved recipe); returns its digest."""
+        from zoo import weights
+
+        # The options this model was rebuilt with, resolved (a payload from before resolved
+        # recipes gets them now); where it was trained, and with what, as saved.
+        payload = recipe_payload(self.recipe, registry=self.registry)
+        payload.update({k: v for k, v in self.payload.items() if k in EXPORTED_KEYS})
+        payload["exported_from"] = self.describe()
+        return weights.write(path, payload, self.state["params"])
 
     @functools.cached_property
     def predict(self) -> Any:
@@ -66,6 +94,10 @@ class TrainedModel:
         """Enough margin for seamless tiles: the receptive radius, and never under 24."""
         return max(DEFAULT_OVERLAP, round_up(self.receptive_radius + 1, ALIGN))
 
+    def module(self) -> Any:
+        """The model as an ``nnx.Module`` with these parameters."""
+        return merge(self.graphdef, self.state)
+
     @property
     def scale(self) -> int:
         return self.recipe.scale
@@ -96,34 +128,58 @@ class TrainedModel:
 
 
 def load(
-    run_dir: str | Path, step: int | None = None, *, registry: Registry | None = None
+    source: str | Path,
+    step: reuse.Step = None,
+    *,
+    registry: Registry | None = None,
 ) -> TrainedModel:
-    """Restore the best checkpoint (by the recipe's checkpoint.best) or the given step."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise checkpoint.CheckpointError(f"{run_dir}: no such run directory.")
+    """A trained model from a run directory, a weights file (`zoo export`) or a registered
+    model's name. ``step`` (run directories): ``"best"``, ``"last"``, a step number, or None
+    for the run's default (the best when its recipe sets ``checkpoint.best``, else the last).
+
+    The model is rebuilt from the saved resolved recipe, not today's plugin defaults; a shape
+    that no longer fits is an error naming the parameter and both shapes."""
     registry = registry or get_registry()
-    source = f"{run_dir}/checkpoints (recipe)"
-    prefer = None
-    if step is None:
-        newest = checkpoint.read_recipe(run_dir)
-        policy = checkpoint.policy_for(
-            recipe_lib.from_dict(newest["recipe"], source=source), registry
-        )
-        prefer = checkpoint.best_step(run_dir, policy.best_metric, policy.higher_is_better)
+    src = reuse.open_source(source, step, registry=registry)
     built: dict[str, Any] = {}
+    where = src.describe()
 
-    def target_for(payload: dict[str, Any]) -> State:
-        recipe = recipe_lib.from_dict(payload["recipe"], source=source)
-        model = assemble.build_model(recipe, registry)
-        graphdef, target = initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)
-        built.update(recipe=recipe, graphdef=graphdef)
-        return target
+    def names_for(payload: dict[str, Any], saved: reuse.Shapes) -> list[str]:
+        reuse.warn_changes(payload, where, registry)
+        recipe = reuse.recipe_of(payload, f"{where} (recipe)")
+        model = assemble.build_model(recipe, registry, abstract=True)
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]
+        if jax.tree.leaves(rest):
+            raise checkpoint.CheckpointError(
+                f"{where}: the model keeps state besides its parameters (nnx variables of "
+                f"{sorted({type(v).__name__ for v in jax.tree.leaves(rest)})}), which zoo's "
+                "weights do not hold."
+            )
+        expected = param_shapes(params)
+        reuse.check_fits(
+            saved,
+            expected,
+            where,
+            hint=" The plugin changed since the model was saved: install the version it was "
+            "saved with (`zoo plugins` shows what is installed).",
+        )
+        built.update(recipe=recipe, graphdef=graphdef, params=params, rest=rest)
+        return list(expected)
 
-    loaded = checkpoint.load(run_dir, target_for, step, prefer=prefer)
-    if not bool(all_finite(loaded.state["params"])):
+    read = src.read(names_for)
+    state: State = {"params": reuse.fill(built["params"], read.arrays), "rest": built["rest"]}
+    if not bool(all_finite(state["params"])):
         raise checkpoint.CheckpointError(
-            f"{run_dir}: the parameters saved at step {loaded.step} are not all finite (the run "
+            f"{where}: the parameters saved at step {read.step} are not all finite (the run "
             "diverged before zoo stopped such runs); retrain it, with a lower learning rate."
         )
-    return TrainedModel(built["recipe"], loaded.step, loaded.state, built["graphdef"], registry)
+    return TrainedModel(
+        built["recipe"],
+        read.step if read.step is not None else 0,
+        state,
+        built["graphdef"],
+        registry,
+        source=where,
+        selected=read.selected,
+        payload=read.payload,
+    )

@@ -273,12 +273,23 @@ def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert resumed["results"] == straight.evaluation.to_json()["results"]
 
 
+def full_state(payload):
+    """The whole training state a checkpoint holds, as shapes, for its saved recipe."""
+    from zoo import assemble, reuse
+    from zoo.registry import get_registry
+    from zoo.state import initial_state
+
+    recipe = reuse.recipe_of(payload, "checkpoint")
+    model = assemble.build_model(recipe, get_registry(), abstract=True)
+    return initial_state(model, assemble.build_optimizer(recipe), recipe.train.seed)[1]
+
+
 def test_a_checkpoint_with_non_finite_parameters_is_refused(two_checkpoints, tmp_path):
     # Runs from before the guard could save NaN; upscaling from one wrote an all-black image.
     import jax
 
     path = tmp_path / "nan_run"
-    loaded = checkpoint.load(two_checkpoints, lambda payload: zoo.load(two_checkpoints).state)
+    loaded = checkpoint.load(two_checkpoints, full_state)
     poisoned = dict(loaded.state)
     poisoned["params"] = jax.tree.map(
         lambda x: np.full_like(np.asarray(x), np.nan), loaded.state["params"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
 import orbax.checkpoint as ocp
 
 from zoo.checkpoint.manager import (
@@ -20,6 +21,7 @@ from zoo.checkpoint.manager import (
     open_manager,
 )
 from zoo.errors import ZooError
+from zoo.provenance import path_name
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,107 @@ def load(
     A damaged checkpoint (a truncated or missing file, an empty manifest) is named in one
     warning line and left where it is; a damaged ``step`` asked for by number is an error.
     """
+
+    def read(manager: ocp.CheckpointManager, candidate: int, payload: dict[str, Any]) -> Any:
+        if target_for is None:
+            return None
+        target = target_for(payload)
+        return manager.restore(
+            candidate, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        )["state"]
+
+    return _load_with(run_dir, read, step, prefer)
+
+
+def load_params(
+    run_dir: Path,
+    names_for: Callable[[dict[str, Any], dict[str, dict[str, Any]]], Iterable[str]],
+    step: int | None = None,
+    *,
+    prefer: int | None = None,
+) -> Loaded:
+    """Read only some parameters (Orbax partial restore): ``names_for(payload, saved)`` gets
+    the payload and the saved parameters' shapes (read from the checkpoint's metadata, before
+    any array) and returns the dotted names to read, or raises a ZooError when they do not fit.
+    ``Loaded.state`` is then ``{name: array}``; steps are chosen as in ``load``."""
+
+    def read(manager: ocp.CheckpointManager, candidate: int, payload: dict[str, Any]) -> Any:
+        saved = _saved_leaves(manager, candidate)
+        shapes = {
+            name: {"shape": list(m.shape), "dtype": str(m.dtype)} for name, (_, m) in saved.items()
+        }
+        wanted = list(names_for(payload, shapes))
+        target: dict[Any, Any] = {}
+        for name in wanted:
+            path, meta = saved[name]
+            node = target
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = jax.ShapeDtypeStruct(tuple(meta.shape), meta.dtype)
+        if not target:
+            return {}
+        restored = manager.restore(
+            candidate,
+            args=ocp.args.Composite(
+                state=ocp.args.PyTreeRestore(
+                    item={"params": target},
+                    restore_args=ocp.checkpoint_utils.construct_restore_args({"params": target}),
+                    partial_restore=True,
+                )
+            ),
+        )["state"]["params"]
+        return {
+            path_name(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(restored)
+        }
+
+    return _load_with(run_dir, read, step, prefer)
+
+
+def _saved_leaves(
+    manager: ocp.CheckpointManager, step: int
+) -> dict[str, tuple[tuple[Any, ...], Any]]:
+    """Dotted parameter name -> (its key path, its Orbax ArrayMetadata), read from metadata."""
+    directory = Path(manager.directory) / str(step) / "state"
+    tree = ocp.PyTreeCheckpointHandler().metadata(directory).tree
+    return {
+        path_name(path): (tuple(_plain_key(k) for k in path), meta)
+        for path, meta in jax.tree_util.tree_leaves_with_path(tree["params"])
+    }
+
+
+def _plain_key(key: Any) -> Any:
+    for attribute in ("key", "name", "idx"):
+        if hasattr(key, attribute):
+            return getattr(key, attribute)
+    return key
+
+
+def saved_params(run_dir: Path, step: int | None = None) -> dict[str, dict[str, Any]]:
+    """The saved parameters' names, shapes and dtypes at ``step`` (the newest by default), read
+    from the checkpoint's metadata without reading any array."""
+    with open_manager(run_dir, read_only=True) as manager:
+        step = manager.latest_step() if step is None else step
+        if step is None:
+            raise CheckpointError(f"{run_dir}: no checkpoint found in {checkpoint_dir(run_dir)}.")
+        try:
+            leaves = _saved_leaves(manager, step)
+        except Exception as exc:
+            raise DamagedCheckpoint(
+                f"{checkpoint_dir(run_dir) / str(step)} is damaged ({_reason(exc)})."
+            ) from None
+    return {
+        name: {"shape": list(m.shape), "dtype": str(m.dtype)} for name, (_, m) in leaves.items()
+    }
+
+
+Reader = Callable[[ocp.CheckpointManager, int, dict[str, Any]], Any]
+
+
+def _load_with(run_dir: Path, read: Reader, step: int | None, prefer: int | None) -> Loaded:
     damaged: list[int] = []
     notes: list[str] = []
     try:
-        return _load(run_dir, target_for, step, prefer, damaged, notes)
+        return _load(run_dir, read, step, prefer, damaged, notes)
     finally:
         for note in notes:
             _warn(note)
@@ -58,7 +157,7 @@ def load(
 
 def _load(
     run_dir: Path,
-    target_for: Callable[[dict[str, Any]], Any] | None,
+    read: Reader,
     step: int | None,
     prefer: int | None,
     damaged: list[int],
@@ -85,13 +184,7 @@ def _load(
                         candidate, args=ocp.args.Composite(recipe=ocp.args.JsonRestore())
                     )["recipe"]
                 )
-                state = None
-                if target_for is not None:
-                    target = target_for(payload)
-                    state = manager.restore(
-                        candidate,
-                        args=ocp.args.Composite(state=ocp.args.StandardRestore(target)),
-                    )["state"]
+                state = read(manager, candidate, payload)
             except ZooError:
                 raise  # the payload's recipe no longer builds: not a damaged file
             except Exception as exc:

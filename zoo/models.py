@@ -1,0 +1,186 @@
+"""Pretrained models registered by plugins (``register_models``): their weights file and meta.
+
+A registration names a weights file inside its package (read through ``importlib.resources``,
+so it works from an installed wheel or a zip) and the file's SHA-256; the file is read and
+checked only when the model is used, so listing models (`zoo models`) costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+
+WeightsRef = Traversable | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A registered model's weights file and recipe; ``open()`` reads and checks it."""
+
+    name: str
+    weights: WeightsRef
+    recipe: Mapping[str, Any] | WeightsRef | None
+    sha256: str
+
+    def __call__(self) -> Any:
+        return self.open()
+
+    def open(self) -> Any:
+        """The weights file, read and checked: its SHA-256 against the registration, its own
+        digests, and the registered recipe against the one inside."""
+        from zoo import weights
+
+        where = f"model {self.name!r} ({self.weights})"
+        try:
+            data = _read_bytes(self.weights)
+        except OSError as exc:
+            raise ZooError(
+                f"{where}: the weights file cannot be read ({exc.strerror or exc}); reinstall "
+                "the package that registers it."
+            ) from None
+        found = hashlib.sha256(data).hexdigest()
+        if found != self.sha256.lower():
+            raise weights.WeightsError(
+                f"{where}: SHA-256 {found[:16]}... is not the registered {self.sha256[:16]}...; "
+                "the file was altered or damaged: reinstall the package that registers it."
+            )
+        file = weights.read(where, data=data)
+        registered = self.registered_recipe()
+        if registered is not None and registered != file.payload.get("resolved"):
+            raise weights.WeightsError(
+                f"{where}: the registered recipe differs from the one inside the weights file; "
+                "the plugin must register the recipe the file was exported with."
+            )
+        return file
+
+    def registered_recipe(self) -> dict[str, Any] | None:
+        if self.recipe is None:
+            return None
+        if isinstance(self.recipe, Mapping):
+            return json.loads(json.dumps(dict(self.recipe)))
+        text = _read_bytes(self.recipe).decode("utf-8")
+        loaded = json.loads(text)
+        # A JSON beside the weights may be a whole payload (zoo export --recipe) or the recipe.
+        return loaded.get("resolved", loaded) if isinstance(loaded, dict) else loaded
+
+
+def pretrained(name: str, meta: dict[str, Any]) -> Pretrained:
+    """The factory of a ``register_models`` entry, made from (and popping) ``weights`` and
+    ``recipe``; ``ValueError`` says what a registration lacks."""
+    if "weights" not in meta:
+        raise ValueError(
+            f"registers model {name!r} without weights=...; name the file with "
+            "importlib.resources.files(__package__) / 'NAME.zoo'"
+        )
+    weights = meta.pop("weights")
+    recipe = meta.pop("recipe", None)
+    if not isinstance(weights, Traversable | str | os.PathLike):
+        raise ValueError(
+            f"registers model {name!r} with weights={weights!r}; give a path or an "
+            "importlib.resources file"
+        )
+    sha256 = meta.get("sha256")
+    return Pretrained(name, weights, recipe, sha256 if isinstance(sha256, str) else "")
+
+
+def _read_bytes(ref: Any) -> bytes:
+    if isinstance(ref, Traversable):
+        return ref.read_bytes()
+    return Path(ref).read_bytes()
+
+
+def model_records(registry: Any) -> list[dict[str, Any]]:
+    """One JSON record per registered model (`zoo models --json`), sorted by name."""
+    from zoo import plugins
+
+    records = []
+    for name, entry in sorted(registry.table("models").items()):
+        origin = plugins.origin(entry.plugin)
+        record = {
+            "name": name,
+            "plugin": entry.plugin,
+            "distribution": origin.distribution,
+            "version": origin.version,
+            "description": entry.description,
+            "weights": str(entry.factory.weights),
+        }
+        record.update({key: _plain(value) for key, value in entry.meta.items()})
+        records.append(record)
+    return records
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def format_models(records: list[dict[str, Any]]) -> str:
+    """The table of `zoo models`: name, scale, parameters and each measured number."""
+    if not records:
+        return "No models registered. Plugins add them with register_models (docs/reuse.md)."
+    lines = []
+    for record in records:
+        parameters = record.get("parameters")
+        size = f"{parameters:,} parameters" if isinstance(parameters, int) else ""
+        head = f"{record['name']:<16} x{record['scale']}  {size}".rstrip()
+        lines.append(f"{head}  [{record['plugin']}]")
+        if record.get("description"):
+            lines.append(f"  {record['description']}")
+        for dataset, values in (record.get("metrics") or {}).items():
+            paper = (record.get("paper") or {}).get(dataset, {})
+            lines.append(f"  {dataset}: {_numbers(values)}{_paper(paper)}")
+        if record.get("training"):
+            lines.append(f"  trained: {record['training']}")
+    return "\n".join(lines)
+
+
+def _numbers(values: Mapping[str, Any]) -> str:
+    parts = []
+    if "psnr" in values:
+        parts.append(f"PSNR {values['psnr']:.2f} dB")
+    if "ssim" in values:
+        parts.append(f"SSIM {values['ssim']:.4f}")
+    if "convention" in values:
+        parts.append(f"({values['convention']} convention)")
+    return " ".join(parts)
+
+
+def _paper(values: Mapping[str, Any]) -> str:
+    return f"; paper {_numbers(values)}" if values else ""
+
+
+def record_in_catalog(
+    catalog: Path, name: str, model: Any, model_file: Path, *, sha256: str, parameters: int
+) -> dict[str, Any]:
+    """Add or replace ``name`` in a models plugin's ``models.json``: what ``register_models``
+    needs (recipe, scale, sha256) and what `zoo models` shows (parameters, training). Measured
+    metrics already recorded for that name are kept only while the weights are the same."""
+    from zoo import atomic
+
+    entries = json.loads(catalog.read_text()) if catalog.is_file() else {}
+    previous = entries.get(name, {})
+    from zoo import weights
+
+    recipe = weights.read(model_file).payload["resolved"]
+    entry = {
+        "scale": model.scale,
+        "sha256": sha256,
+        "parameters": parameters,
+        "training": f"{model.recipe.name} recipe, {model.describe()}",
+        "recipe": recipe,
+    }
+    if previous.get("sha256") == sha256:
+        entry = {**previous, **entry}
+    entries[name] = entry
+    atomic.write_json(catalog, dict(sorted(entries.items())))
+    return entry
