@@ -287,3 +287,60 @@ def test_init_from_a_model_name_fine_tunes_it(registered_tiny, tmp_path):
     record = json.loads((run / "recipe.json").read_text())["init_from"]
     assert (record["source"], record["kind"], record["step"]) == ("tiny_x2", "model", None)
     assert record["digest"] == weights.read(registered_tiny).digest
+
+
+# ---------------------------------------------------------------------------------------------
+# One step, named the same everywhere
+
+
+def test_report_metrics_load_eval_and_upscale_agree_on_the_step(tmp_path):
+    run = tmp_path / "run"
+    train_tiny(
+        run,
+        "data.val={images: 1}",
+        "checkpoint.best=psnr",
+        "train.steps=3",
+        "train.eval_every=1",
+        "train.checkpoint_every=1",
+        "checkpoint.keep=3",
+    )
+    metrics = json.loads((run / "metrics.json").read_text())
+    step, selected = metrics["step"], metrics["selected"]
+    assert selected == "best by val_psnr"
+    model = zoo.load(run)
+    assert (model.step, model.selected) == (step, selected)
+    assert f"{step} ({selected})" in (run / "report.html").read_text()
+    table = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            "--data",
+            "embedded",
+            "--split",
+            "holdout",
+            "--limit",
+            "1",
+            "--upscalers",
+            "bicubic",
+            "--checkpoint",
+            str(run),
+        ],
+    )
+    assert f"model: {run} step {step} ({selected})" in table.output
+    image = tmp_path / "in.png"
+    from zoo.images import write_png
+
+    write_png(image, IMAGE)
+    upscaled = CliRunner().invoke(
+        cli, ["upscale", "--checkpoint", str(run), str(image), "-o", str(tmp_path / "out")]
+    )
+    assert upscaled.exit_code == 0, upscaled.output
+    assert f"{run} step {step} ({selected}), x2" in upscaled.output
+
+
+def test_the_report_names_the_init_from_source(trained_tiny, tmp_path):
+    run = tmp_path / "tuned"
+    train_tiny(run, f"init_from={{source: {trained_tiny}}}")
+    record = json.loads((run / "recipe.json").read_text())["init_from"]
+    page = (run / "report.html").read_text()
+    assert "initialised from" in page and record["digest"][:12] in page

@@ -1,7 +1,8 @@
 """zoo: a plugin-based JAX model zoo for image super-resolution with autoencoders.
 
 For notebooks: ``zoo.run("ae_x2", train__steps=200)`` trains a recipe (``__`` stands for the dot
-of a command-line override) and ``zoo.load("runs/ae_x2").upscale(image)`` uses the result.
+of a command-line override) and ``zoo.load("runs/ae_x2").upscale(image)`` uses the result;
+``zoo.load("ae_x2")`` is the shipped model of that recipe.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ except PackageNotFoundError:  # a source tree that was never installed
 hookimpl = pluggy.HookimplMarker("zoo")
 
 
-def load(run_dir: str | Path, step: int | None = None) -> TrainedModel:
-    """A trained model restored from its run directory (best checkpoint unless ``step``)."""
+def load(source: str | Path, step: str | int | None = None) -> TrainedModel:
+    """A trained model from a run directory, a weights file (`zoo export`) or a registered
+    model's name (`zoo models`). ``step`` (run directories): ``"best"``, ``"last"`` or a step
+    number; by default the run's own rule (best on data.val when it sets checkpoint.best, else
+    the last step), the step its report scored."""
     from zoo.upscale import load as load_model
 
-    return load_model(run_dir, step)
+    return load_model(source, step)  # type: ignore[arg-type]
 
 
 def run(

@@ -30,7 +30,8 @@ class TrainedModel:
     """A model restored from a run directory: ``zoo.load(run_dir).upscale(image)``."""
 
     recipe: recipe_lib.Recipe
-    step: int
+    step: int | None
+    """The checkpoint step (None for a weights file or a registered model)."""
     state: State
     graphdef: Any
     registry: Registry
@@ -175,7 +176,7 @@ def load(
         )
     return TrainedModel(
         built["recipe"],
-        read.step if read.step is not None else 0,
+        read.step,
         state,
         built["graphdef"],
         registry,
