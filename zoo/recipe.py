@@ -281,8 +281,7 @@ ALL_PARTS: tuple[PartName, ...] = ("encoder", "decoder")
 
 
 class InitFrom(Section):
-    """Start training from another model's weights (a fresh optimizer; the rest of the recipe
-    still describes the new model)."""
+    """Start training from another model's weights, with a fresh optimizer."""
 
     source: str
     """A run directory, a weights file written by `zoo export`, or a model name (`zoo models`)."""
