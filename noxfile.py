@@ -72,8 +72,13 @@ def example_plugin(session: nox.Session) -> None:
         "recipes",
         "validate",
         "examples/zoo-example-plugin/recipes/charbonnier_x2.yaml",
+        "examples/zoo-example-plugin/recipes/tiny_charbonnier_x2.yaml",
         env=CACHE_ENV,
     )
+    session.run("zoo", "models")  # the wheel's weights and catalog: the example's model is listed
+    models = session.run("zoo", "models", "--json", silent=True)
+    if '"tiny_charbonnier_x2"' not in (models or ""):
+        session.error("`zoo models` does not list tiny_charbonnier_x2 from zoo-example-plugin")
     session.run(
         "zoo",
         "eval",

@@ -1,6 +1,10 @@
-"""An example zoo plugin: registers the `charbonnier` metric and the `sharp_bicubic` upscaler."""
+"""An example zoo plugin: registers the `charbonnier` metric, the `sharp_bicubic` upscaler and
+one small pretrained model, `tiny_charbonnier_x2` (its weights and catalog ship in this package)."""
 
 from __future__ import annotations
+
+import json
+from importlib.resources import files
 
 from zoo.plugin import Register, hookimpl
 
@@ -30,3 +34,15 @@ def register_upscalers(register: Register) -> None:
         sharp_bicubic,
         description="MATLAB bicubic followed by an unsharp mask",
     )
+
+
+@hookimpl
+def register_models(register: Register) -> None:
+    # models.json (written by `zoo export RUN -o zoo_example/NAME.zoo --catalog
+    # zoo_example/models.json`, the measured numbers added by hand) holds each model's
+    # registration; its weights file NAME.zoo lies beside it. Both are package data read through
+    # importlib.resources, so an installed wheel works too; zoo reads the weights only when the
+    # model is used, so listing models costs nothing.
+    here = files(__package__)
+    for name, meta in json.loads((here / "models.json").read_text(encoding="utf-8")).items():
+        register(name, weights=here / f"{name}.zoo", **meta)
