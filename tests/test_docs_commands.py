@@ -485,6 +485,37 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
             check=catalogued("mine_x2"),
         )
     ),
+    # examples/zoo-example-plugin/README.md: shipping a pretrained model
+    (
+        "zoo run examples/zoo-example-plugin/recipes/tiny_charbonnier_x2.yaml "
+        "--workdir /tmp/example_run"
+    ): Adapted(
+        append=(*CHEAP, "data.patch=32", "data.batch=2", "--workdir", "{tmp}/run"),
+        needs=("example_plugin",),
+        check=trained(2, name="tiny_charbonnier_x2"),
+    ),
+    (
+        "zoo export /tmp/example_run -o examples/zoo-example-plugin/zoo_example/"
+        "tiny_charbonnier_x2.zoo --catalog examples/zoo-example-plugin/zoo_example/models.json"
+    ): Adapted(
+        # Any run will do; what is written goes to the temporary folder, not the example's.
+        replace={
+            "/tmp/example_run": "{ae_x2_run}",
+            "examples/zoo-example-plugin/zoo_example/tiny_charbonnier_x2.zoo": (
+                "{tmp}/tiny_charbonnier_x2.zoo"
+            ),
+            "examples/zoo-example-plugin/zoo_example/models.json": "{tmp}/models.json",
+        },
+        expect=("Recorded 'tiny_charbonnier_x2' in ",),
+        check=catalogued("tiny_charbonnier_x2"),
+    ),
+    (
+        "zoo eval --model tiny_charbonnier_x2 --data embedded --split holdout --convention rgb "
+        "--upscalers bicubic --json"
+    ): Literal(needs=("example_plugin",), expect=('"model": "model \'tiny_charbonnier_x2\'"',)),
+    "zoo eval --model tiny_charbonnier_x2 --data ../shared/data/Set5/HR --convention y --json": (
+        Literal(needs=("example_plugin", "shared_data"), expect=('"convention": "y"',))
+    ),
     # Benchmarks (need PyTorch: the bench session installs it)
     "nox -s bench": Elsewhere("the nox session itself", session="bench"),
     "python benchmarks/train_step.py": Elsewhere(

@@ -39,10 +39,13 @@ def register_upscalers(register: Register) -> None:
 @hookimpl
 def register_models(register: Register) -> None:
     # models.json (written by `zoo export RUN -o zoo_example/NAME.zoo --catalog
-    # zoo_example/models.json`, the measured numbers added by hand) holds each model's
-    # registration; its weights file NAME.zoo lies beside it. Both are package data read through
-    # importlib.resources, so an installed wheel works too; zoo reads the weights only when the
-    # model is used, so listing models costs nothing.
-    here = files(__package__)
-    for name, meta in json.loads((here / "models.json").read_text(encoding="utf-8")).items():
-        register(name, weights=here / f"{name}.zoo", **meta)
+    # zoo_example/models.json`, the measured numbers added from `zoo eval --json`) holds each
+    # model's registration; its weights file NAME.zoo lies beside it. Both are package data read
+    # through importlib.resources, so an installed wheel works too, and zoo reads the weights only
+    # when the model is used. A copy of this package made from docs/plugins.md alone has no
+    # model files, and so registers no model.
+    catalog = files(__package__) / "models.json"
+    if not catalog.is_file():
+        return
+    for name, meta in json.loads(catalog.read_text(encoding="utf-8")).items():
+        register(name, weights=files(__package__) / f"{name}.zoo", **meta)
