@@ -161,9 +161,11 @@ def register_models(register: Register) -> None:
     installed wheel too; ``recipe`` is its resolved recipe (a mapping, or a JSON file named the
     same way; the file holds one too and the two must agree). Meta ``scale`` (int) and
     ``sha256`` (the file's, as ``sha256sum`` prints it) are required; ``zoo models`` also shows
-    ``parameters``, ``metrics`` ({dataset: {psnr, ssim, convention}}), ``paper`` (the same
-    shape), ``training`` (what it was trained on, for how long), ``licence`` and
-    ``description``.
+    ``parameters``, ``metrics`` ({dataset: {psnr, ssim, convention, command}}, ``command`` the
+    `zoo eval ... --json` that measured them; more keys, such as ``bicubic_psnr``, are kept),
+    ``paper`` (the same shape), ``training`` (how it was trained, for how long),
+    ``training_data``, ``licence`` and ``description``. `zoo export --catalog` writes what it
+    can of this.
     """
 
 

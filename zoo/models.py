@@ -109,7 +109,7 @@ def model_records(registry: Any) -> list[dict[str, Any]]:
             "plugin": entry.plugin,
             "distribution": origin.distribution,
             "version": origin.version,
-            "description": entry.description,
+            "description": str(entry.meta.get("description", "")),
             "weights": str(entry.factory.weights),
         }
         record.update({key: _plain(value) for key, value in entry.meta.items()})
@@ -129,10 +129,11 @@ def format_models(records: list[dict[str, Any]]) -> str:
     if not records:
         return "No models registered. Plugins add them with register_models (docs/reuse.md)."
     lines = []
+    width = max(len(record["name"]) for record in records)
     for record in records:
         parameters = record.get("parameters")
         size = f"{parameters:,} parameters" if isinstance(parameters, int) else ""
-        head = f"{record['name']:<16} x{record['scale']}  {size}".rstrip()
+        head = f"{record['name']:<{width}}  x{record['scale']}  {size}".rstrip()
         lines.append(f"{head}  [{record['plugin']}]")
         if record.get("description"):
             lines.append(f"  {record['description']}")
@@ -163,24 +164,28 @@ def record_in_catalog(
     catalog: Path, name: str, model: Any, model_file: Path, *, sha256: str, parameters: int
 ) -> dict[str, Any]:
     """Add or replace ``name`` in a models plugin's ``models.json``: what ``register_models``
-    needs (recipe, scale, sha256) and what `zoo models` shows (parameters, training). Measured
-    metrics already recorded for that name are kept only while the weights are the same."""
-    from zoo import atomic
+    needs (recipe, scale, sha256) and what `zoo models` shows (parameters, training). What was
+    added by hand is kept: ``licence``, ``description`` and ``training_data`` always, the
+    measured ``metrics`` (and ``training``) only while the parameters are the same ones."""
+    from zoo import atomic, weights
 
     entries = json.loads(catalog.read_text()) if catalog.is_file() else {}
     previous = entries.get(name, {})
-    from zoo import weights
-
-    recipe = weights.read(model_file).payload["resolved"]
+    file = weights.read(model_file)
+    where = f"step {model.step}" if model.step is not None else model.source
     entry = {
-        "scale": model.scale,
-        "sha256": sha256,
-        "parameters": parameters,
-        "training": f"{model.recipe.name} recipe, {model.describe()}",
-        "recipe": recipe,
+        key: previous[key] for key in ("description", "licence", "training_data") if key in previous
     }
-    if previous.get("sha256") == sha256:
-        entry = {**previous, **entry}
+    entry.update(
+        scale=model.scale,
+        sha256=sha256,
+        params_sha256=file.digest,
+        parameters=parameters,
+        training=f"recipe {model.recipe.name}, {where} ({model.selected})",
+        recipe=file.payload["resolved"],
+    )
+    if previous.get("params_sha256") == file.digest:
+        entry.update({k: previous[k] for k in ("metrics", "training") if k in previous})
     entries[name] = entry
     atomic.write_json(catalog, dict(sorted(entries.items())))
     return entry

@@ -59,7 +59,12 @@ class TrainedModel:
         # recipes gets them now); where it was trained, and with what, as saved.
         payload = recipe_payload(self.recipe, registry=self.registry)
         payload.update({k: v for k, v in self.payload.items() if k in EXPORTED_KEYS})
-        payload["exported_from"] = self.describe()
+        # The step and how it was chosen, not the folder: the same weights give the same file.
+        payload["exported_from"] = {
+            "recipe": self.recipe.name,
+            "step": self.step,
+            "selected": self.selected,
+        }
         return weights.write(path, payload, self.state["params"])
 
     @functools.cached_property
