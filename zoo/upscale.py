@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from functools import partial
@@ -43,7 +44,8 @@ class TrainedModel:
     """The saved payload: resolved recipe, plugin versions, parameter shapes."""
 
     def __repr__(self) -> str:
-        return f"<TrainedModel {self.recipe.name} x{self.scale}, {self.describe()}>"
+        where = self.source if self.step is None else f"step {self.step} ({self.selected})"
+        return f"<TrainedModel {self.recipe.name} x{self.scale}, {where}>"
 
     def describe(self) -> str:
         """``runs/ae_x2 step 400 (last)``, or ``model 'ae_x2'`` for weights without steps."""
@@ -78,8 +80,15 @@ class TrainedModel:
         return assemble.model_system(self.lr_predict, self.scale)
 
     def degradation(self) -> assemble.Degradation:
-        """The degradation this model was trained on, with its options."""
-        return assemble.build_degradation(self.registry, self.recipe.degradation, self.recipe.scale)
+        """The degradation this model was trained on, built with its saved options and named as
+        its recipe wrote it (so `zoo eval` describes it as the run's report does)."""
+        built = assemble.build_degradation(
+            self.registry, self.recipe.degradation, self.recipe.scale
+        )
+        written = (self.payload.get("recipe") or {}).get("degradation")
+        if written is None:
+            return built
+        return dataclasses.replace(built, ref=recipe_lib.PluginRef.model_validate(written))
 
     @functools.cached_property
     def receptive_radius(self) -> int:
