@@ -153,6 +153,8 @@ def _numbers(values: Mapping[str, Any]) -> str:
         parts.append(f"SSIM {values['ssim']:.4f}")
     if "convention" in values:
         parts.append(f"({values['convention']} convention)")
+    if "bicubic_psnr" in values:
+        parts.append(f"| bicubic {values['bicubic_psnr']:.2f} dB")
     return " ".join(parts)
 
 
