@@ -27,7 +27,8 @@ from zoo import model as model_lib
 from zoo.errors import DataError, PluginError, RecipeError, ZooError
 from zoo.optimizer import make_optimizer
 from zoo.pixels import float_to_uint8, uint8_to_float
-from zoo.recipe import HeldOut, PluginRef, Recipe, check_selection
+from zoo.recipe import HeldOut, PluginRef, Recipe
+from zoo.recipe_checks import check_selection
 from zoo.registry import Registry
 from zoo.types import Dataset
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 import zoo
+from zoo.cli_models import export, model_options, model_source, models
 from zoo.errors import ZooError
 
 BUILTIN_COMMANDS = ("run", "eval", "upscale", "export", "models", "plugins", "recipes")
@@ -308,21 +309,7 @@ def _names(value: str | None) -> list[str] | None:
 )
 @click.option("--upscalers", default=None, help="Comma-separated (default: every registered).")
 @click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma-separated.")
-@click.option(
-    "--checkpoint",
-    "run_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A run directory or a weights file (zoo export): adds its model to the comparison.",
-)
-@click.option("--model", "model_name", default=None, help="A registered model (zoo models).")
-@click.option(
-    "--step",
-    callback=lambda ctx, param, value: _step(value),
-    default=None,
-    help="With a run directory: best, last or a step number (default: the run's own rule, "
-    "best when its recipe sets checkpoint.best, else last).",
-)
+@model_options("A run directory or a weights file (zoo export): adds its model to the comparison.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N images.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def eval_command(
@@ -356,7 +343,7 @@ def eval_command(
         convention=convention,
         upscalers=_names(upscalers),
         metrics=_names(metrics) or [],
-        model=_model_source(run_dir, model_name, step),
+        model=model_source(run_dir, model_name, step),
         step=step,
         limit=limit,
         progress=not as_json,
@@ -374,20 +361,7 @@ def eval_command(
 
 
 @cli.command()
-@click.option(
-    "--checkpoint",
-    "run_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A run directory or a weights file (zoo export).",
-)
-@click.option("--model", "model_name", default=None, help="A registered model (zoo models).")
-@click.option(
-    "--step",
-    callback=lambda ctx, param, value: _step(value),
-    default=None,
-    help="With a run directory: best, last or a step number (default: the run's own rule).",
-)
+@model_options("A run directory or a weights file (zoo export).")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "-o",
@@ -435,7 +409,7 @@ def upscale(
     from zoo import batch
     from zoo import upscale as upscale_lib
 
-    source = _model_source(run_dir, model_name, step)
+    source = model_source(run_dir, model_name, step)
     if source is None:
         raise click.UsageError("give the model: --checkpoint RUN_DIR|FILE or --model NAME.")
     work = batch.plan(inputs, output, force=force)
@@ -452,89 +426,5 @@ def upscale(
         sys.exit(outcome.exit_code)
 
 
-def _step(value: str | None) -> Any:
-    """``--step``: best, last or a step number."""
-    if value is None or value in ("best", "last"):
-        return value
-    if value.isdigit():
-        return int(value)
-    raise click.BadParameter(f"{value!r}: use best, last or a step number.", param_hint="--step")
-
-
-def _model_source(run_dir: Path | None, model_name: str | None, step: Any) -> str | None:
-    """The one model source of --checkpoint / --model (never both); --step needs a run."""
-    if run_dir is not None and model_name is not None:
-        raise click.UsageError("give --checkpoint or --model, not both.")
-    if step is not None and run_dir is None:
-        raise click.UsageError("--step picks a checkpoint of a run: give --checkpoint RUN_DIR.")
-    if run_dir is not None:
-        return str(run_dir)
-    return model_name
-
-
-# ---------------------------------------------------------------------------------------------
-# zoo export and zoo models
-
-
-@cli.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--step",
-    callback=lambda ctx, param, value: _step(value),
-    default=None,
-    help="best, last or a step number (default: the run's own rule).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The weights file to write (NAME.zoo); an existing file is replaced atomically.",
-)
-@click.option(
-    "--catalog",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also record the file in this models.json (the registration data of a models plugin: "
-    "recipe, scale, sha256, parameters, training), under the file's stem.",
-)
-def export(run_dir: Path, step: Any, output: Path, catalog: Path | None) -> None:
-    """Write one checkpoint of RUN_DIR as a single portable weights file: the parameters and
-    the resolved recipe, with their SHA-256 digests (checked whenever the file is loaded).
-
-    Example: zoo export runs/ae_x2 -o ae_x2.zoo
-    """
-    from zoo import upscale as upscale_lib
-    from zoo import weights
-
-    if not run_dir.is_dir():
-        raise click.BadParameter(f"{run_dir}: no such run directory.", param_hint="RUN_DIR")
-    model = upscale_lib.load(run_dir, step)
-    digest = model.export(output)
-    from zoo.model import count_parameters
-
-    parameters = count_parameters(model.module())
-    sha256 = weights.file_sha256(output)
-    click.echo(
-        f"Wrote {output}: {model.describe()}, x{model.scale}, {parameters:,} parameters.\n"
-        f"  parameters sha256 {digest}\n  file sha256       {sha256}"
-    )
-    if catalog is not None:
-        from zoo.models import record_in_catalog
-
-        record_in_catalog(catalog, output.stem, model, output, sha256=sha256, parameters=parameters)
-        click.echo(f"Recorded {output.stem!r} in {catalog}.")
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
-def models(as_json: bool) -> None:
-    """List the pretrained models that plugins register, with their measured numbers."""
-    from zoo.models import format_models, model_records
-    from zoo.registry import get_registry
-
-    records = model_records(get_registry())
-    if as_json:
-        click.echo(json.dumps(records, indent=2))
-    else:
-        click.echo(format_models(records))
+cli.add_command(export)
+cli.add_command(models)

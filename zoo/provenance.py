@@ -148,17 +148,18 @@ def param_shapes(params: Any) -> dict[str, dict[str, Any]]:
 def path_name(path: tuple[Any, ...]) -> str:
     """A tree path as dotted text: ``encoder.layers.0.kernel`` (an nnx Variable's own ``value``
     level is left out)."""
-    parts: list[str] = []
-    for key in path:
-        for attribute in ("key", "name", "idx"):
-            if hasattr(key, attribute):
-                parts.append(str(getattr(key, attribute)))
-                break
-        else:
-            parts.append(str(key))
+    parts = [str(key_name(key)) for key in path]
     if len(parts) > 1 and parts[-1] == "value":
         parts.pop()
     return ".".join(parts)
+
+
+def key_name(key: Any) -> Any:
+    """The plain key of one tree-path entry (a dict key, an attribute name, an index)."""
+    for attribute in ("key", "name", "idx"):
+        if hasattr(key, attribute):
+            return getattr(key, attribute)
+    return key
 
 
 def shape_mismatches(

@@ -1,5 +1,6 @@
-"""Recipes: the pydantic schema, YAML loading, dotted overrides and plugin-name checks.
+"""Recipes: the pydantic schema, YAML loading and dotted overrides.
 
+Checks against the plugins are in ``recipe_checks``; finding recipe files in ``recipe_files``.
 Configuration flows one way: YAML file -> overrides -> validated ``Recipe`` -> factories. Nothing
 past this module reads raw dictionaries. Every error is a ``RecipeError`` naming the file, the
 field path and what is allowed.
@@ -7,10 +8,9 @@ field path and what is allowed.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +27,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from zoo.errors import PluginError, RecipeError, did_you_mean
+from zoo.errors import RecipeError, did_you_mean
+
+# Finding recipe files lives in recipe_files; its names stay reachable as zoo.recipe's.
+from zoo.recipe_files import description as description
+from zoo.recipe_files import recipe_search_path as recipe_search_path
+from zoo.recipe_files import resolve_path as resolve_path
+from zoo.recipe_files import shipped_recipes as shipped_recipes
 from zoo.recipe_messages import format_validation_error, submodel
 from zoo.recipe_yaml import (
     YamlRefused,
@@ -346,69 +352,6 @@ class Recipe(Section):
 # Loading
 
 
-def recipe_search_path() -> list[Path]:
-    """Where ``zoo run NAME`` looks for NAME.yaml: ./recipes, then the recipes shipped with zoo."""
-    package = Path(__file__).resolve().parent
-    return [Path.cwd() / "recipes", package / "_recipes", package.parent / "recipes"]
-
-
-def resolve_path(spec: str | Path) -> Path:
-    """A path as given, or the name of a shipped recipe (``ae_x2`` -> recipes/ae_x2.yaml)."""
-    path = Path(spec)
-    if path.exists():
-        return path
-    if path.suffix == "" and path.parent == Path("."):
-        for folder in recipe_search_path():
-            candidate = folder / f"{path.name}.yaml"
-            if candidate.is_file():
-                return candidate
-    known = sorted(
-        {
-            p.stem
-            for folder in recipe_search_path()
-            if folder.is_dir()
-            for p in folder.glob("*.yaml")
-        }
-    )
-    raise RecipeError(
-        f"{spec}: no such recipe file.{did_you_mean(path.stem, known)} "
-        f"Shipped recipes: {', '.join(known) or 'none'}."
-    )
-
-
-def shipped_recipes() -> dict[str, Path]:
-    """Recipe name -> file, first hit on the search path wins."""
-    found: dict[str, Path] = {}
-    for folder in recipe_search_path():
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.yaml")):
-                found.setdefault(path.stem, path)
-    return found
-
-
-def description(path: Path) -> str:
-    """The first sentence of the recipe's header comment, whole, though it span several lines.
-
-    The header is the first run of non-empty comment lines; its first sentence ends at a full
-    stop (or ! or ?) followed by a capital letter or the end, so "1.6 dB" and "dli.yaml" do not
-    end it. Only the start of the file is read, so a huge or binary file costs nothing.
-    """
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        head = handle.read(64 * 1024)
-    words: list[str] = []
-    for line in head.splitlines():
-        text = line.strip()
-        comment = text.startswith("#")
-        text = text.lstrip("#").strip()
-        if comment and text:
-            words.append(text)
-        elif words:
-            break
-    header = " ".join(words)
-    sentence = re.match(r".*?[.!?](?=\s+[A-Z(`\"']|\s*$)", header)
-    return sentence.group(0) if sentence else header
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
     text = read_text(path)
     try:
@@ -458,6 +401,8 @@ def from_dict(
         applied[dotted] = text
     recipe = validate(raw, source, applied)
     if check_plugins:
+        from zoo.recipe_checks import check_names
+
         check_names(recipe, source)
     return recipe
 
@@ -531,90 +476,3 @@ def validate(
         return Recipe.model_validate(raw)
     except pydantic.ValidationError as exc:
         raise RecipeError(format_validation_error(exc, source, overrides or {}, Recipe)) from None
-
-
-def check_names(recipe: Recipe, source: str) -> None:
-    """Check every plugin name and option in the recipe against the registry, before compute."""
-    from zoo.registry import get_registry
-
-    registry = get_registry()  # a broken plugin: its own error, naming it and the way around
-
-    def check(kind: str, field: str, reference: PluginRef, **extra: Any) -> None:
-        options = reference.options
-        if kind == "datasets":
-            options.pop("split", None)  # an engine argument, checked against meta splits below
-        try:
-            entry = registry.get(kind, reference.name)
-            entry.validate_options(options)
-        except (PluginError, ValueError) as exc:
-            raise RecipeError(f"{source}: {field}: {exc}") from None
-        splits = entry.meta.get("splits")
-        split = reference.options.get("split", extra.get("split"))
-        if splits and split is not None and split not in splits:
-            raise RecipeError(
-                f"{source}: {field}.split: dataset {reference.name!r} has no split "
-                f"{split!r}. Valid: {', '.join(splits)}."
-            )
-
-    def check_list(kind: str, field: str, names: Iterable[str]) -> None:
-        for index, name in enumerate(names):
-            try:
-                registry.get(kind, name)
-            except PluginError as exc:
-                raise RecipeError(f"{source}: {field}[{index}]: {exc}") from None
-
-    check("datasets", "data.train", recipe.data.train)
-    check("datasets", "data.eval", recipe.data.eval)
-    if isinstance(recipe.data.val, PluginRef):
-        check("datasets", "data.val", recipe.data.val)
-    check("degradations", "degradation", recipe.degradation)
-    check("encoders", "model.encoder", recipe.model.encoder)
-    check("decoders", "model.decoder", recipe.model.decoder)
-    check("upscalers", "model.upsample", recipe.model.upsample)
-    check_list("metrics", "eval.metrics", recipe.eval.metrics)
-    check_list("upscalers", "eval.upscalers", recipe.eval.upscalers)
-    for name, term in recipe.loss.items():
-        try:
-            entry = registry.get("metrics", name)
-            entry.validate_options(term.options)
-        except (PluginError, ValueError) as exc:
-            raise RecipeError(f"{source}: loss.{name}: {exc}") from None
-    if recipe.checkpoint.best is not None and recipe.checkpoint.best not in recipe.eval.metrics:
-        raise RecipeError(
-            f"{source}: checkpoint.best: {recipe.checkpoint.best!r} is not among eval.metrics "
-            f"({', '.join(recipe.eval.metrics)}); add it there or set checkpoint.best: null."
-        )
-    check_optimizer(recipe.optimizer, source)
-
-
-def check_selection(recipe: Recipe, source: str) -> None:
-    """A run that chooses its checkpoint by a metric needs a validation set: chosen on
-    data.eval, the numbers reported on data.eval would be inflated.
-
-    A rule for starting a run (``assemble`` applies it, so `zoo run`, `zoo recipes validate`
-    and `--dry-run` do), not for reading a saved run's recipe back: runs saved before data.val
-    existed recorded ``checkpoint.best: psnr``, the default then, and still load."""
-    best = recipe.checkpoint.best
-    if best is not None and recipe.data.val is None:
-        raise RecipeError(
-            f"{source}: checkpoint.best: choosing the checkpoint by {best} on data.eval would "
-            f"inflate the {best} then reported on data.eval as unseen; add a validation set "
-            "(data.val: {images: N} holds out the last N images of data.train, or data.val: "
-            "{name: folder, path: DIR}) or set checkpoint.best: null."
-        )
-
-
-def check_optimizer(optimizer: Optimizer, source: str) -> None:
-    import optax
-
-    factory = getattr(optax, optimizer.name)
-    parameters = inspect.signature(factory).parameters
-    accepted = [name for name in parameters if name != "learning_rate"]
-    for key, value in optimizer.options.items():
-        if key not in parameters:
-            raise RecipeError(
-                f"{source}: optimizer.{key}: optax.{optimizer.name} has no argument {key!r}."
-                f"{did_you_mean(key, accepted)} Arguments: {', '.join(accepted)}."
-            )
-        if not isinstance(value, int | float | bool | None):
-            raise RecipeError(f"{source}: optimizer.{key}: expected a number, got {value!r}.")

@@ -21,7 +21,7 @@ from zoo.checkpoint.manager import (
     open_manager,
 )
 from zoo.errors import ZooError
-from zoo.provenance import path_name
+from zoo.provenance import key_name, path_name
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,7 @@ def load_params(
 
     def read(manager: ocp.CheckpointManager, candidate: int, payload: dict[str, Any]) -> Any:
         saved = _saved_leaves(manager, candidate)
-        shapes = {
-            name: {"shape": list(m.shape), "dtype": str(m.dtype)} for name, (_, m) in saved.items()
-        }
-        wanted = list(names_for(payload, shapes))
+        wanted = list(names_for(payload, _shapes(saved)))
         target: dict[Any, Any] = {}
         for name in wanted:
             path, meta = saved[name]
@@ -112,16 +109,9 @@ def _saved_leaves(
     directory = Path(manager.directory) / str(step) / "state"
     tree = ocp.PyTreeCheckpointHandler().metadata(directory).tree
     return {
-        path_name(path): (tuple(_plain_key(k) for k in path), meta)
+        path_name(path): (tuple(key_name(k) for k in path), meta)
         for path, meta in jax.tree_util.tree_leaves_with_path(tree["params"])
     }
-
-
-def _plain_key(key: Any) -> Any:
-    for attribute in ("key", "name", "idx"):
-        if hasattr(key, attribute):
-            return getattr(key, attribute)
-    return key
 
 
 def saved_params(run_dir: Path, step: int | None = None) -> dict[str, dict[str, Any]]:
@@ -137,6 +127,11 @@ def saved_params(run_dir: Path, step: int | None = None) -> dict[str, dict[str, 
             raise DamagedCheckpoint(
                 f"{checkpoint_dir(run_dir) / str(step)} is damaged ({_reason(exc)})."
             ) from None
+    return _shapes(leaves)
+
+
+def _shapes(leaves: dict[str, tuple[tuple[Any, ...], Any]]) -> dict[str, dict[str, Any]]:
+    """Name -> {shape, dtype}, as ``provenance.param_shapes`` writes them."""
     return {
         name: {"shape": list(m.shape), "dtype": str(m.dtype)} for name, (_, m) in leaves.items()
     }

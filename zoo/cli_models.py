@@ -1,0 +1,124 @@
+"""The model commands and options: `zoo export`, `zoo models`, and --checkpoint/--model/--step."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def model_options(checkpoint_help: str) -> Callable[[Any], Any]:
+    """--checkpoint (a run directory or a weights file), --model NAME and --step for a command
+    that uses one trained model; ``model_source`` turns them into one source."""
+
+    def apply(command: Any) -> Any:
+        for option in reversed(
+            [
+                click.option(
+                    "--checkpoint",
+                    "run_dir",
+                    type=click.Path(path_type=Path),
+                    default=None,
+                    help=checkpoint_help,
+                ),
+                click.option(
+                    "--model", "model_name", default=None, help="A registered model (zoo models)."
+                ),
+                step_option(
+                    "With a run directory: best, last or a step number (default: the run's own "
+                    "rule, best when its recipe sets checkpoint.best, else last)."
+                ),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def step_option(help: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--step", callback=lambda ctx, param, value: parse_step(value), default=None, help=help
+    )
+
+
+def parse_step(value: str | None) -> Any:
+    """``--step``: best, last or a step number."""
+    if value is None or value in ("best", "last"):
+        return value
+    if value.isdigit():
+        return int(value)
+    raise click.BadParameter(f"{value!r}: use best, last or a step number.", param_hint="--step")
+
+
+def model_source(run_dir: Path | None, model_name: str | None, step: Any) -> str | None:
+    """The one model source of --checkpoint / --model (never both); --step needs a run."""
+    if run_dir is not None and model_name is not None:
+        raise click.UsageError("give --checkpoint or --model, not both.")
+    if step is not None and run_dir is None:
+        raise click.UsageError("--step picks a checkpoint of a run: give --checkpoint RUN_DIR.")
+    if run_dir is not None:
+        return str(run_dir)
+    return model_name
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@step_option("best, last or a step number (default: the run's own rule).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The weights file to write (NAME.zoo); an existing file is replaced atomically.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also record the file in this models.json (the registration data of a models plugin: "
+    "recipe, scale, sha256, parameters, training), under the file's stem.",
+)
+def export(run_dir: Path, step: Any, output: Path, catalog: Path | None) -> None:
+    """Write one checkpoint of RUN_DIR as a single portable weights file: the parameters and
+    the resolved recipe, with their SHA-256 digests (checked whenever the file is loaded).
+
+    Example: zoo export runs/ae_x2 -o ae_x2.zoo
+    """
+    from zoo import upscale as upscale_lib
+    from zoo import weights
+
+    if not run_dir.is_dir():
+        raise click.BadParameter(f"{run_dir}: no such run directory.", param_hint="RUN_DIR")
+    model = upscale_lib.load(run_dir, step)
+    digest = model.export(output)
+    from zoo.model import count_parameters
+
+    parameters = count_parameters(model.module())
+    sha256 = weights.file_sha256(output)
+    click.echo(
+        f"Wrote {output}: {model.describe()}, x{model.scale}, {parameters:,} parameters.\n"
+        f"  parameters sha256 {digest}\n  file sha256       {sha256}"
+    )
+    if catalog is not None:
+        from zoo.models import record_in_catalog
+
+        record_in_catalog(catalog, output.stem, model, output, sha256=sha256, parameters=parameters)
+        click.echo(f"Recorded {output.stem!r} in {catalog}.")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
+def models(as_json: bool) -> None:
+    """List the pretrained models that plugins register, with their measured numbers."""
+    from zoo.models import format_models, model_records
+    from zoo.registry import get_registry
+
+    records = model_records(get_registry())
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+    else:
+        click.echo(format_models(records))
