@@ -11,10 +11,13 @@ from typing import Any
 import click
 
 import zoo
+from zoo.cli_launch import job_options, launch
 from zoo.cli_models import export, model_options, model_source, models
 from zoo.errors import ZooError
 
-BUILTIN_COMMANDS = ("run", "eval", "upscale", "export", "models", "plugins", "recipes")
+BUILTIN_COMMANDS = (
+    "run", "eval", "upscale", "export", "models", "launch", "plugins", "recipes"
+)  # fmt: skip
 
 
 class ZooGroup(click.Group):
@@ -128,6 +131,7 @@ def main() -> None:
 @click.option(
     "--force", is_flag=True, help="Start afresh even if the run directory has checkpoints."
 )
+@job_options
 def run(
     recipe: str,
     overrides: tuple[str, ...],
@@ -135,15 +139,25 @@ def run(
     dry_run: bool,
     resume: bool,
     force: bool,
+    coordinator: str | None,
+    num_processes: int | None,
+    process_id: int | None,
+    join_timeout: int,
 ) -> None:
     """Train and evaluate RECIPE (a file, or a shipped recipe's name) with field=value OVERRIDES.
 
     Example: zoo run recipes/ae_x2.yaml train.steps=200 data.patch=48
+
+    With --coordinator, --num-processes and --process-id (or under SLURM, Open MPI, Kubernetes
+    or a Cloud TPU slice) the run is one process of a data-parallel job (docs/scale.md).
     """
-    from zoo import assemble, checkpoint, evaluate, train
+    from zoo import assemble, checkpoint, distributed, evaluate, train
     from zoo import recipe as recipes
     from zoo.registry import get_registry
 
+    job = distributed.requested(coordinator, num_processes, process_id)
+    if job is not None and not dry_run:  # before anything touches a JAX device
+        distributed.join(job, timeout=join_timeout)
     resolved = recipes.load(recipe, overrides)
     source = str(recipes.resolve_path(recipe))
     workdir = workdir or Path("runs") / resolved.name
@@ -161,6 +175,8 @@ def run(
         again = shlex.join(["zoo", "run", recipe, *overrides, "--workdir", str(workdir)])
         message = str(exc).split(";")[0]
         raise train.Interrupted(f"{message}. Continue with: {again} --resume") from None
+    if not distributed.is_main():
+        return  # process 0 reports for the job
     click.echo(evaluate.format_table(result.evaluation))
     if result.skipped:
         click.echo(
@@ -428,3 +444,4 @@ def upscale(
 
 cli.add_command(export)
 cli.add_command(models)
+cli.add_command(launch)

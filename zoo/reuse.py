@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from zoo import checkpoint, provenance, weights
+from zoo import checkpoint, distributed, provenance, weights
 from zoo import recipe as recipe_lib
 from zoo.checkpoint.restore import load_params, saved_params
 from zoo.errors import ZooError
@@ -285,12 +285,13 @@ def initialize(state: dict[str, Any], parts: Parts, workdir: Path) -> dict[str, 
     payload_path = workdir / "recipe.json"
     payload = json.loads(payload_path.read_text()) if payload_path.is_file() else {}
     payload["init_from"] = record
-    atomic.write_json(payload_path, payload)
-    print(
-        f"Initialised {', '.join(recipe.init_from.parts)} from {src.describe()} "
-        f"({read.selected}; {len(plan['copy'])} arrays, sha256 {digest[:12]}).",
-        file=sys.stderr,
-    )
+    if distributed.is_main():  # the run directory is process 0's to write
+        atomic.write_json(payload_path, payload)
+        print(
+            f"Initialised {', '.join(recipe.init_from.parts)} from {src.describe()} "
+            f"({read.selected}; {len(plan['copy'])} arrays, sha256 {digest[:12]}).",
+            file=sys.stderr,
+        )
     opt_state = jax.device_put(parts.optimizer.init(params), _sharding_of(state["opt_state"]))
     return dict(state, params=params, opt_state=opt_state)
 

@@ -9,6 +9,8 @@ from zoo.assemble, the run directory from zoo.workdir, checkpoints from zoo.chec
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from zoo import checkpoint, data, evaluate
+from zoo import checkpoint, data, distributed, evaluate
 from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
 from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
@@ -198,9 +200,15 @@ def train_and_evaluate(
     """
     workdir = Path(workdir)
     parts = assemble(recipe, get_registry(), devices=devices, source=source)
-    with workdir_lib.locked(workdir):
-        workdir_lib.prepare(workdir, recipe, resume=resume, force=force)
-        return run_in(workdir, parts, resume=resume, progress=progress)
+    distributed.check_same_recipe(json.dumps(recipe_payload(recipe), sort_keys=True))
+    with contextlib.ExitStack() as held:
+        # In a multi-process job process 0 owns the run directory; the others wait for it.
+        distributed.on_main(lambda: held.enter_context(workdir_lib.locked(workdir)))
+        latest = workdir_lib.check(workdir, recipe, resume=resume, force=force)
+        distributed.on_main(
+            lambda: workdir_lib.prepare(workdir, recipe, resume=resume, latest=latest)
+        )
+        return run_in(workdir, parts, resume=resume, progress=progress and distributed.is_main())
 
 
 def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunResult:
@@ -233,7 +241,8 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         loaded = checkpoint.load(workdir, lambda payload: state)
         state = loaded.state
         history = workdir_lib.history_until(loaded.payload, loaded.step)
-        checkpoint.set_aside(workdir, [s for s in loaded.damaged if s > loaded.step])
+        later = [s for s in loaded.damaged if s > loaded.step]
+        distributed.on_main(lambda: checkpoint.set_aside(workdir, later))
     elif recipe.init_from is not None:
         from zoo import reuse
 
@@ -280,8 +289,11 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         step, state, evaluation = loaded.step, loaded.state, None
     if evaluation is None:
         evaluation = compare(state)
-    workdir_lib.write_results(
-        workdir, recipe, evaluation, history, images, skipped=skipped, step=step, selected=selected
+    chosen = evaluation
+    distributed.on_main(
+        lambda: workdir_lib.write_results(
+            workdir, recipe, chosen, history, images, skipped=skipped, step=step, selected=selected
+        )
     )
     return RunResult(
         workdir,
@@ -361,7 +373,7 @@ def train_loop(
                     saved = True
                 # Ctrl-C during the last step changes nothing: the run finishes and evaluates
                 # (stopping there would save a final checkpoint that --resume refuses).
-                if not last and stop():
+                if not last and distributed.agree_to_stop(stop()):
                     if not saved:  # Orbax refuses to save a step twice
                         check_finite(state, recipe, history, manager)
                         save_state(manager, done, state, recipe, history, record)

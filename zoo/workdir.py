@@ -63,20 +63,28 @@ def locked(workdir: Path) -> Iterator[None]:
         handle.close()  # closing releases the lock
 
 
-def prepare(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> None:
-    """Refuse to mix runs: resuming needs a compatible checkpoint; a fresh run an empty place."""
+def check(workdir: Path, recipe: Recipe, *, resume: bool, force: bool) -> int | None:
+    """Refuse to mix runs: resuming needs a compatible checkpoint; a fresh run an empty place.
+
+    Returns the newest saved step. Only reads, so every process of a job runs it: Orbax's
+    reads are collective there."""
     latest = checkpoint.latest_step(workdir)
     if resume:
         check_resumable(workdir, recipe, latest)
-    elif latest is not None:
-        if not force:
-            holds = f"{workdir} already holds a run (checkpoint at step {latest})."
-            raise ZooError(
-                f"{holds} Continue it with resume=True, start afresh with force=True (the old "
-                "run is kept beside it), or choose another workdir.",
-                cli=f"{holds} Continue it with --resume, start afresh with --force (the old run "
-                "is kept beside it), or choose another --workdir.",
-            )
+    elif latest is not None and not force:
+        holds = f"{workdir} already holds a run (checkpoint at step {latest})."
+        raise ZooError(
+            f"{holds} Continue it with resume=True, start afresh with force=True (the old "
+            "run is kept beside it), or choose another workdir.",
+            cli=f"{holds} Continue it with --resume, start afresh with --force (the old run "
+            "is kept beside it), or choose another --workdir.",
+        )
+    return latest
+
+
+def prepare(workdir: Path, recipe: Recipe, *, resume: bool, latest: int | None) -> None:
+    """Make the checked run directory: move an earlier run aside (force) and write recipe.json."""
+    if not resume and latest is not None:
         backup = workdir.with_name(f"{workdir.name}.{time.strftime('%Y%m%d-%H%M%S')}")
         shutil.move(workdir, backup)
         print(f"Moved the previous run to {backup}.", file=sys.stderr)
