@@ -93,9 +93,15 @@ def test_two_processes_match_one_process_with_two_devices_and_resume(tmp_path):
     )
 
     longer = zoo(
-        "launch", "--local", "2", str(recipe), f"train.steps={STEPS + 2}",
-        "--workdir", str(double), "--resume",
-    )  # fmt: skip
+        "launch",
+        "--local",
+        "2",
+        str(recipe),
+        f"train.steps={STEPS + 2}",
+        "--workdir",
+        str(double),
+        "--resume",
+    )
     assert longer.returncode == 0, longer.stdout + longer.stderr
     resumed = history(double)
     assert [h["step"] for h in resumed] == list(range(1, STEPS + 3))
@@ -103,13 +109,69 @@ def test_two_processes_match_one_process_with_two_devices_and_resume(tmp_path):
     assert checkpoint.latest_step(double) == STEPS + 2
 
 
+def slurm_job_id_with_a_free_port() -> int:
+    """A SLURM_JOB_ID whose coordinator port (JAX: 61440 + id % 4096) is free here now."""
+    for job_id in range(4096):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", 61440 + job_id))
+            except OSError:
+                continue
+            return job_id
+    pytest.skip("no free port in 61440-65535 for a simulated SLURM job")
+
+
+def test_a_slurm_job_is_joined_from_its_environment(tmp_path):
+    """What `srun zoo run ...` gives each task (docs/scale.md), simulated with two local tasks:
+    no job options, JAX's SLURM detection forms the job."""
+    recipe = write_recipe(tmp_path)
+    job_id = slurm_job_id_with_a_free_port()
+    tasks = []
+    for task in range(2):
+        env = environment(1) | {
+            "SLURM_JOB_ID": str(job_id),
+            "SLURM_STEP_NODELIST": "localhost",
+            "SLURM_NTASKS": "2",
+            "SLURM_PROCID": str(task),
+            "SLURM_LOCALID": str(task),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "zoo",
+            "run",
+            str(recipe),
+            "--workdir",
+            str(tmp_path / "run"),
+        ]
+        tasks.append(
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
+    outputs = [task.communicate(timeout=300) for task in tasks]
+    for task, (_, err) in zip(tasks, outputs, strict=True):
+        assert task.returncode == 0, err
+    assert [h["step"] for h in history(tmp_path / "run")] == list(range(1, STEPS + 1))
+    assert "Wrote" in outputs[0][1] + outputs[0][0] and "Wrote" not in outputs[1][1] + outputs[1][0]
+
+
 def test_missing_peer_is_a_clear_error_within_the_join_timeout(tmp_path):
     recipe = write_recipe(tmp_path)
     alone = zoo(
-        "run", str(recipe), "--workdir", str(tmp_path / "run"),
-        "--coordinator", f"127.0.0.1:{free_port()}", "--num-processes", "2",
-        "--process-id", "0", "--join-timeout", "5",
-    )  # fmt: skip
+        "run",
+        str(recipe),
+        "--workdir",
+        str(tmp_path / "run"),
+        "--coordinator",
+        f"127.0.0.1:{free_port()}",
+        "--num-processes",
+        "2",
+        "--process-id",
+        "0",
+        "--join-timeout",
+        "5",
+    )
     assert alone.returncode == EXIT_NOT_JOINED, alone.stderr
     assert "1 of 2 processes" in alone.stderr or "process(es)" in alone.stderr, alone.stderr
     assert "5 s" in alone.stderr, alone.stderr
@@ -123,10 +185,19 @@ def test_coordinator_port_in_use_is_a_clear_error(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = zoo(
-            "run", str(recipe), "--workdir", str(tmp_path / "run"),
-            "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
-            "--process-id", "0", "--join-timeout", "5",
-        )  # fmt: skip
+            "run",
+            str(recipe),
+            "--workdir",
+            str(tmp_path / "run"),
+            "--coordinator",
+            f"127.0.0.1:{port}",
+            "--num-processes",
+            "2",
+            "--process-id",
+            "0",
+            "--join-timeout",
+            "5",
+        )
     assert result.returncode != 0
     assert f"127.0.0.1:{port}" in result.stderr and "in use" in result.stderr, result.stderr
 
@@ -137,15 +208,28 @@ def test_processes_given_different_recipes_all_stop_with_a_clear_error(tmp_path)
     started = [
         subprocess.Popen(
             [
-                sys.executable, "-m", "zoo", "run", str(recipe), f"train.seed={seed}",
-                "--workdir", str(tmp_path / "run"), "--coordinator", f"127.0.0.1:{port}",
-                "--num-processes", "2", "--process-id", str(index), "--join-timeout", "60",
+                sys.executable,
+                "-m",
+                "zoo",
+                "run",
+                str(recipe),
+                f"train.seed={seed}",
+                "--workdir",
+                str(tmp_path / "run"),
+                "--coordinator",
+                f"127.0.0.1:{port}",
+                "--num-processes",
+                "2",
+                "--process-id",
+                str(index),
+                "--join-timeout",
+                "60",
             ],
             env=environment(1),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for index, seed in enumerate([0, 1])
     ]
     outputs = [process.communicate(timeout=200) for process in started]

@@ -346,6 +346,19 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     "zoo run recipes/smoke.yaml": Adapted(
         append=("--workdir", "{tmp}/run"), check=trained(4, name="smoke")
     ),
+    # Beyond one process (docs/scale.md)
+    "zoo launch --local 2 recipes/smoke.yaml --workdir runs/smoke_2p": Adapted(
+        append=("--workdir", "{tmp}/run"), check=trained(4, name="smoke")
+    ),
+    "zoo launch --local 2 recipes/smoke.yaml train.steps=8 --workdir runs/smoke_2p --resume": (
+        Elsewhere(
+            "a two-process run resumed with more steps",
+            tests=(
+                "test_distributed.py::"
+                "test_two_processes_match_one_process_with_two_devices_and_resume",
+            ),
+        )
+    ),
     # Using a trained model
     "zoo upscale --checkpoint runs/ae_x2 photo.jpg more_photos/ -o upscaled/ --tile 256": Adapted(
         replace={
