@@ -91,6 +91,7 @@ def test_two_processes_match_one_process_with_two_devices_and_resume(tmp_path):
     assert sorted(p.name for p in double.iterdir() if p.is_file()) == sorted(
         p.name for p in single.iterdir() if p.is_file()
     )
+    assert logged_steps(double) == list(range(1, STEPS + 1))  # one history line per step
 
     longer = zoo(
         "launch",
@@ -107,6 +108,14 @@ def test_two_processes_match_one_process_with_two_devices_and_resume(tmp_path):
     assert [h["step"] for h in resumed] == list(range(1, STEPS + 3))
     assert resumed[: STEPS - 1] == ours[: STEPS - 1]  # the steps before the resumed one stay
     assert checkpoint.latest_step(double) == STEPS + 2
+    assert logged_steps(double) == list(range(1, STEPS + 3))
+    # Every checkpoint holds the input pipeline's position, once for both processes.
+    assert checkpoint.load(double).data["iterator"] == {"next_index": STEPS + 2}
+
+
+def logged_steps(run: Path) -> list[int]:
+    lines = (run / "logs" / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["step"] for line in lines]
 
 
 def slurm_job_id_with_a_free_port() -> int:

@@ -253,6 +253,14 @@ def trained(steps: int, **fields: Any) -> Callable[[Result, dict[str, Any]], Non
     return check
 
 
+def logged_for_tensorboard(result: Result, resources: dict[str, Any]) -> None:
+    """The smoke run finished and wrote its jsonl history and TensorBoard event files."""
+    trained(4, name="smoke")(result, resources)
+    logs = resources["tmp"] / "run" / "logs"
+    assert len((logs / "history.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    assert list((logs / "tensorboard").glob("events.out.tfevents.*"))
+
+
 def upscaled_one_file(result: Result, resources: dict[str, Any]) -> None:
     with Image.open(resources["tmp"] / "photo_x2.png") as image:
         assert image.format == "PNG" and image.size == (48, 40)  # the 24x20 photo, x2
@@ -345,6 +353,21 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     ),
     "zoo run recipes/smoke.yaml": Adapted(
         append=("--workdir", "{tmp}/run"), check=trained(4, name="smoke")
+    ),
+    # TensorBoard on a run (docs/training.md)
+    "zoo run recipes/smoke.yaml log=[jsonl,tensorboard] --workdir runs/tb": Adapted(
+        append=("--workdir", "{tmp}/run"), check=logged_for_tensorboard
+    ),
+    "pip install tensorboard": Elsewhere(
+        "TensorBoard is a program of its own; the tests read back the event files it shows",
+        tests=("test_loggers.py::test_tensorboard_event_files_hold_the_scalars",),
+    ),
+    "tensorboard --logdir runs/tb/logs/tensorboard": Elsewhere(
+        "a web server; the tests read the scalars and crops from that folder's event files",
+        tests=(
+            "test_loggers.py::test_tensorboard_event_files_hold_the_scalars",
+            "test_loggers.py::test_tensorboard_shows_the_side_by_side_crops_at_each_evaluation",
+        ),
     ),
     # Beyond one process (docs/scale.md)
     "zoo launch --local 2 recipes/smoke.yaml --workdir runs/smoke_2p": Adapted(

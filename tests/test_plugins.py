@@ -15,7 +15,15 @@ from zoo.cli import cli
 from zoo.errors import PluginError
 from zoo.registry import Registry, get_registry
 
-BUILTINS = {"autoencoder", "datasets", "degradations", "metrics", "models", "upscalers"}
+BUILTINS = {
+    "autoencoder",
+    "datasets",
+    "degradations",
+    "loggers",
+    "metrics",
+    "models",
+    "upscalers",
+}
 
 
 class Sharpen:
@@ -63,6 +71,7 @@ def test_the_contract_has_one_hook_per_kind():
         "register_upscalers",
         "register_datasets",
         "register_models",
+        "register_loggers",
         "register_commands",
     ]
 

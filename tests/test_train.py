@@ -21,7 +21,7 @@ from PIL import Image
 from tiny import tiny_dict, tiny_recipe, write_recipe
 
 import zoo
-from zoo import assemble, checkpoint, data
+from zoo import assemble, checkpoint, pipeline
 from zoo import recipe as recipe_lib
 from zoo.cli import cli
 from zoo.errors import RecipeError, ZooError
@@ -83,6 +83,7 @@ def test_run_writes_recipe_metrics_report_and_checkpoints(tiny_run):
     workdir, result = tiny_run
     assert sorted(p.name for p in workdir.iterdir()) == [
         "checkpoints",
+        "logs",
         "metrics.json",
         "recipe.json",
         "report.html",
@@ -241,17 +242,18 @@ def test_force_moves_the_old_run_aside(tiny_run, tmp_path):
 
 @pytest.fixture
 def ctrl_c_before(monkeypatch):
-    """Send a real SIGINT to this process when the sampler is asked for a given step's batch."""
+    """Send a real SIGINT to this process when the training loop takes a given step's batch
+    (the pipeline cuts batches ahead of the step, in threads: the loop is where it is)."""
 
     def arm(step: int) -> None:
-        original = data.PatchSampler.batch_at
+        original = pipeline.Batches.__next__
 
-        def batch_at(self, index):
-            if index == step:
+        def take(self):
+            if self.next_step == step:
                 signal.raise_signal(signal.SIGINT)
-            return original(self, index)
+            return original(self)
 
-        monkeypatch.setattr(data.PatchSampler, "batch_at", batch_at)
+        monkeypatch.setattr(pipeline.Batches, "__next__", take)
 
     return arm
 

@@ -110,21 +110,32 @@ class PatchSampler:
     seed: int
     augment: bool = True
 
-    def batch_at(self, step: int) -> np.ndarray:
-        """The uint8 batch [batch, patch, patch, 3] for ``step``."""
+    def batch_at(self, step: int, rows: Sequence[int] | None = None) -> np.ndarray:
+        """The uint8 batch [batch, patch, patch, 3] for ``step``, or only its ``rows``.
+
+        Every slot's random numbers are drawn whichever rows are asked for, so a row is the same
+        whether one process cuts the whole batch or several processes cut a share each."""
         rng = np.random.default_rng([self.seed, step])
         picks = rng.integers(0, len(self.images), size=self.batch)
-        out = np.empty((self.batch, self.patch, self.patch, 3), dtype=np.uint8)
+        wanted = range(self.batch) if rows is None else rows
+        position = {slot: i for i, slot in enumerate(wanted)}
+        out = np.empty((len(position), self.patch, self.patch, 3), dtype=np.uint8)
         for slot, index in enumerate(picks):
             image = self.images[index]
             top = rng.integers(0, image.shape[0] - self.patch + 1)
             left = rng.integers(0, image.shape[1] - self.patch + 1)
+            turns, flip = 0, 0
+            if self.augment:
+                turns = int(rng.integers(0, 4))
+                flip = int(rng.integers(0, 2))
+            if slot not in position:
+                continue
             crop = image[top : top + self.patch, left : left + self.patch]
             if self.augment:
-                crop = np.rot90(crop, k=int(rng.integers(0, 4)))
-                if rng.integers(0, 2):
+                crop = np.rot90(crop, k=turns)
+                if flip:
                     crop = crop[:, ::-1]
-            out[slot] = crop
+            out[position[slot]] = crop
         return out
 
 

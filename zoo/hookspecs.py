@@ -169,6 +169,22 @@ def register_models(register: Register) -> None:
     """
 
 
+@kind("logger", engine=("directory", "start_step"))
+def register_loggers(register: Register) -> None:
+    """Register training loggers: ``register(name, factory, **meta)``; a recipe turns them on
+    with ``log: [jsonl, tensorboard]``.
+
+    ``factory(*, directory: pathlib.Path, start_step: int, **options)`` returns a ``Logger``:
+    ``scalars(step, values)`` with ``values`` a mapping of names (``train/loss``,
+    ``train/learning_rate``, ``train/step_time_s``, ``eval/psnr`` or ``val/psnr``) to floats,
+    ``images(step, images)`` with ``images`` a mapping of names to uint8 HWC RGB arrays (the
+    side-by-side crops of each evaluation), and ``close()``. ``directory`` is the run's
+    ``logs`` folder (made already): write under it. ``start_step`` is 0 for a new run, and for
+    a resumed one the checkpoint's step: drop what was logged after it, since those steps are
+    trained again. Loggers run on process 0 only, outside the compiled step.
+    """
+
+
 @kind("command", has_options=False)
 def register_commands(register: Register) -> None:
     """Register extra CLI commands: ``register(name, command)``.

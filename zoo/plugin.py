@@ -12,7 +12,7 @@ Contents, by what they are for:
   ``zoo.hookspecs``).
 - Array conventions: ``Array``, ``Images`` (NHWC float32 in [0, 1]), ``PerImage`` (shape [N]),
   ``check_scale``, and the protocol each kind implements: ``Encoder``, ``Decoder``,
-  ``Degradation``, ``Upscaler``, ``Metric``, ``Dataset``.
+  ``Degradation``, ``Upscaler``, ``Metric``, ``Dataset``, ``Logger``.
 - Modules: ``Penalty``, the scalar loss term a module may sow in a training call.
 - Resampling: ``resize`` (any kernel, MATLAB-compatible antialiasing) and ``imresize_scale``
   (MATLAB ``imresize(image, scale)``, bit-exact in ``uint8`` mode).
@@ -54,6 +54,7 @@ if _typing.TYPE_CHECKING:
         Degradation,
         Encoder,
         Images,
+        Logger,
         Metric,
         PerImage,
         Upscaler,
@@ -89,6 +90,7 @@ _LAZY: dict[str, tuple[str, str]] = {
             "Degradation",
             "Encoder",
             "Images",
+            "Logger",
             "Metric",
             "PerImage",
             "Upscaler",
@@ -123,6 +125,7 @@ __all__ = [
     "Encoder",
     "Images",
     "Kind",
+    "Logger",
     "Metric",
     "Penalty",
     "PerImage",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,15 +61,21 @@ _entry_points: list[str] = []  # the selected entry points' names, loaded or not
 _load_problems: list[Problem] = []  # found while loading: import, contract, name clashes
 
 
+_loading = threading.RLock()
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide manager, created and loaded on first use. A broken plugin does not
     stop loading (see ``problems``); only a ZOO_LOAD_PLUGINS naming no installed plugin does."""
     global _manager
-    if _manager is None:
-        manager = pluggy.PluginManager(GROUP)
-        manager.add_hookspecs(hookspecs)
-        load_entry_points(manager)
-        _manager = manager
+    # The input pipeline's threads may be the first to ask (a worker process building its
+    # host-side degradation): the entry points must be loaded once, not once per thread.
+    with _loading:
+        if _manager is None:
+            manager = pluggy.PluginManager(GROUP)
+            manager.add_hookspecs(hookspecs)
+            load_entry_points(manager)
+            _manager = manager
     return _manager
 
 

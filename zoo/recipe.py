@@ -154,6 +154,11 @@ class Data(Section):
     """Patches per step; divisible by the number of devices."""
     augment: bool = True
     """Random flips and 90-degree turns of each patch."""
+    workers: NonNegativeInt = 0
+    """Worker processes that cut patches and run a host-side degradation (JPEG) ahead of the
+    step; 0: threads in the training process. The batches are the same either way."""
+    prefetch: PositiveInt = 2
+    """Batches prepared ahead of the step (threads, or per worker process)."""
     resize: PositiveInt | None = None
     """Resize each whole training image to this square size before cutting patches (the DLI
     course resized to 256x256; null: keep the images' own size)."""
@@ -307,6 +312,20 @@ class InitFrom(Section):
         return self
 
 
+JSONL = "jsonl"
+
+
+def _jsonl_first(loggers: list[PluginRef]) -> list[PluginRef]:
+    """The jsonl history is always written; named or not, it comes first, once."""
+    names = [logger.name for logger in loggers]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"names {', '.join(repeated)} more than once")
+    if JSONL in names:
+        return loggers
+    return [PluginRef(name=JSONL), *loggers]
+
+
 class Recipe(Section):
     """A whole run."""
 
@@ -335,6 +354,12 @@ class Recipe(Section):
     """Checkpoint retention."""
     init_from: InitFrom | None = None
     """Start from the weights of a run, a weights file or a shipped model (null: random)."""
+    log: Annotated[list[PluginRef], AfterValidator(_jsonl_first)] = Field(
+        default_factory=lambda: [PluginRef(name=JSONL)]
+    )
+    """Training loggers, written under the run's `logs` folder: `jsonl` (always on: the
+    history `metrics.json` and the report hold) and, say, `tensorboard`
+    (`log: [jsonl, tensorboard]`; `zoo plugins --all` lists them)."""
 
     @model_validator(mode="after")
     def _patch_fits_scale(self) -> Recipe:

@@ -51,6 +51,8 @@ def check_names(recipe: Recipe, source: str) -> None:
     check("upscalers", "model.upsample", recipe.model.upsample)
     check_list("metrics", "eval.metrics", recipe.eval.metrics)
     check_list("upscalers", "eval.upscalers", recipe.eval.upscalers)
+    for index, logger in enumerate(recipe.log):
+        check("loggers", f"log[{index}]", logger)
     for name, term in recipe.loss.items():
         try:
             entry = registry.get("metrics", name)

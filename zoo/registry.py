@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -320,6 +321,7 @@ class _Tables(Mapping[str, dict[str, Entry]]):
 # themselves (not their id()s, which CPython reuses once an object is freed) means a plugin
 # unregistered and another registered in its place can never look like the same set.
 _cache: tuple[pluggy.PluginManager, tuple[object, ...], Registry] | None = None
+_building = threading.RLock()
 
 
 def get_registry(*, check: bool = True) -> Registry:
@@ -330,14 +332,15 @@ def get_registry(*, check: bool = True) -> Registry:
     far as it can be built, broken registrations left out and recorded in ``problems``.
     """
     global _cache
-    manager = plugins.get_plugin_manager()
-    current = tuple(manager.get_plugins())
-    if _cache is not None and _cache[0] is manager and _same_objects(_cache[1], current):
-        registry = _cache[2]
-    else:
-        registry = Registry(manager)
-        _cache = (manager, current, registry)
-    return registry.check() if check else registry
+    with _building:
+        manager = plugins.get_plugin_manager()
+        current = tuple(manager.get_plugins())
+        if _cache is not None and _cache[0] is manager and _same_objects(_cache[1], current):
+            registry = _cache[2]
+        else:
+            registry = Registry(manager)
+            _cache = (manager, current, registry)
+        return registry.check() if check else registry
 
 
 def _same_objects(before: tuple[object, ...], now: tuple[object, ...]) -> bool:

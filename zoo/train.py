@@ -25,13 +25,15 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from zoo import checkpoint, data, distributed, evaluate
+from zoo import checkpoint, data, distributed, evaluate, pipeline
+from zoo import logs as logs_lib
 from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
 from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
 from zoo.errors import ZooError
 from zoo.evaluate import MODEL_SYSTEM
 from zoo.interrupt import Interrupted, interrupt_guard
+from zoo.optimizer import make_schedule
 from zoo.provenance import recipe_payload
 from zoo.recipe import HeldOut, Recipe
 from zoo.registry import get_registry
@@ -107,9 +109,17 @@ def eval_step(
 ) -> dict[str, float]:
     """The model's mean metrics on ``images``, as history entries: ``eval_psnr`` on data.eval,
     ``val_psnr`` (``prefix="val"``) on data.val."""
+    return watch(steps, state, parts, images, prefix)[0]
+
+
+def watch(
+    steps: Steps, state: State, parts: Parts, images: evaluate.EvalSet, prefix: str = "eval"
+) -> tuple[dict[str, float], evaluate.Evaluation]:
+    """``eval_step``'s entries and the evaluation they came from, outputs kept (for crops)."""
     systems = {MODEL_SYSTEM: model_system(steps.lr_predict(state), parts.recipe.scale)}
-    results = score(images, systems, parts).results[MODEL_SYSTEM]
-    return {f"{prefix}_{name}": value for name, value in results.items()}
+    evaluation = score(images, systems, parts, keep_outputs=True)
+    results = evaluation.results[MODEL_SYSTEM]
+    return {f"{prefix}_{name}": value for name, value in results.items()}, evaluation
 
 
 def score(
@@ -237,9 +247,10 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
     watched, prefix = (images, "eval") if val_images is None else (val_images, "val")
     state = steps.init()
     history: list[dict[str, float]] = []
+    data_state = None
     if resume:
         loaded = checkpoint.load(workdir, lambda payload: state)
-        state = loaded.state
+        state, data_state = loaded.state, loaded.data
         history = workdir_lib.history_until(loaded.payload, loaded.step)
         later = [s for s in loaded.damaged if s > loaded.step]
         distributed.on_main(lambda: checkpoint.set_aside(workdir, later))
@@ -249,9 +260,56 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         state = reuse.initialize(state, parts, workdir)
     policy = checkpoint.policy_for(recipe, parts.registry)
     manager = checkpoint.open_manager(workdir, policy)
+    with contextlib.closing(logs_lib.open_logs(parts, workdir, int(state["step"]))) as logs:
+        return finish_run(
+            workdir,
+            parts,
+            steps,
+            state,
+            history,
+            manager,
+            policy,
+            logs,
+            images=images,
+            watched=watched,
+            prefix=prefix,
+            data_state=data_state,
+            val_images=val_images,
+            progress=progress,
+        )
+
+
+def finish_run(
+    workdir: Path,
+    parts: Parts,
+    steps: Steps,
+    state: State,
+    history: list[dict[str, float]],
+    manager: Any,
+    policy: checkpoint.Policy,
+    logs: logs_lib.Logs,
+    *,
+    images: evaluate.EvalSet,
+    watched: evaluate.EvalSet,
+    prefix: str,
+    data_state: dict[str, Any] | None,
+    val_images: evaluate.EvalSet | None,
+    progress: bool,
+) -> RunResult:
+    """Train the rest of the steps, evaluate the chosen step, write the results."""
+    recipe = parts.recipe
     try:
-        state, interrupted = train_loop(
-            steps, state, parts, watched, manager, history, progress, prefix=prefix
+        state, interrupted, data_state = train_loop(
+            steps,
+            state,
+            parts,
+            watched,
+            manager,
+            history,
+            progress,
+            prefix=prefix,
+            data_state=data_state,
+            logs=logs,
         )
     except Diverged:
         checkpoint.finish(manager)  # the last good checkpoint, if one was being written
@@ -272,12 +330,17 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
     evaluation = compare(state) if val_images is None else None
     if evaluation is not None:
         final_record = {f"eval_{k}": v for k, v in evaluation.results[MODEL_SYSTEM].items()}
+        final_evaluation = evaluation
     else:
-        final_record = eval_step(steps, state, parts, watched, prefix)
+        final_record, final_evaluation = watch(steps, state, parts, watched, prefix)
     history[-1].update(final_record)  # the last step is always logged
+    logs.finish(final_record)
+    logs.images(recipe.train.steps, logs_lib.pictures(final_evaluation, watched, prefix))
     # A resumed run that had saved its final step but not its outputs only writes them.
     if manager.latest_step() != recipe.train.steps:
-        save_state(manager, recipe.train.steps, state, recipe, history, final_record)
+        save_state(
+            manager, recipe.train.steps, state, recipe, history, final_record, data=data_state
+        )
     checkpoint.finish(manager)  # a failed save raises checkpoint.CheckpointWriteError
     skipped = int(state["skipped"])
     # data.eval scores the step zoo.load restores, chosen by the same rule from the same files.
@@ -333,54 +396,92 @@ def train_loop(
     progress: bool,
     *,
     prefix: str = "eval",
-) -> tuple[State, bool]:
+    data_state: dict[str, Any] | None = None,
+    logs: logs_lib.Logs | None = None,
+) -> tuple[State, bool, dict[str, Any]]:
     """Train from the state's step to ``train.steps``, logging into ``history`` and saving on
-    the recipe's cadence; returns the state and whether Ctrl-C stopped it (after a save).
+    the recipe's cadence; returns the state, whether Ctrl-C stopped it (after a save), and the
+    input pipeline's position. ``data_state``: the position a resumed checkpoint saved.
 
     Every ``train.eval_every`` steps ``images`` are scored (``prefix``: ``val`` for data.val);
     with checkpoint.best each such step is saved too, so the best can be any validated step."""
-    recipe, degradation, train = parts.recipe, parts.degradation, parts.recipe.train
-    sampler = patch_sampler(parts)
+    recipe, train = parts.recipe, parts.recipe.train
     batch_sharding = NamedSharding(parts.mesh, PartitionSpec("data"))
+    feed = input_pipeline(parts, batch_sharding, int(state["step"]), data_state)
     bar = progress_lib.steps_bar(train.steps, int(state["step"]), enabled=progress)
+    logs = logs or logs_lib.Logs([])
+    learning_rate = make_schedule(recipe.optimizer, train.steps)
+    clock = logs_lib.StepClock(int(state["step"]))
+
+    def save(done: int, record: Mapping[str, float] | None) -> None:
+        check_finite(state, recipe, history, manager)
+        save_state(manager, done, state, recipe, history, record, data=feed.state())
+
     try:
         with interrupt_guard() as stop:
             for step in range(int(state["step"]), train.steps):
-                hr = sampler.batch_at(step)
-                lr = None
-                if not degradation.jittable:
-                    lr = jax.device_put(
-                        host_degrade(degradation.fn, hr, step, train.seed), batch_sharding
-                    )
-                state, loss_value = steps.train(state, jax.device_put(hr, batch_sharding), lr)
+                rows = next(feed)
+                hr = global_batch(batch_sharding, rows["hr"], recipe.data.batch)
+                lr = (
+                    global_batch(batch_sharding, rows["lr"], recipe.data.batch)
+                    if "lr" in rows
+                    else None
+                )
+                state, loss_value = steps.train(state, hr, lr)
                 done = step + 1
                 bar.update(1)
                 last = done == train.steps
                 record = None
                 if train.eval_every and done % train.eval_every == 0 and not last:
-                    record = eval_step(steps, state, parts, images, prefix)
+                    with clock.paused():
+                        record, evaluation = watch(steps, state, parts, images, prefix)
+                    logs.images(done, logs_lib.pictures(evaluation, images, prefix))
                 # Reading the loss waits for the step, so it happens only on logged steps.
                 if done % train.log_every == 0 or last or record:
                     loss = float(loss_value)
                     check_finite(state, recipe, history, manager)
                     bar.set_postfix(loss=f"{loss:.5f}")
                     history.append({"step": done, "loss": loss, **(record or {})})
+                    timing = {
+                        "learning_rate": float(learning_rate(done - 1)),
+                        "step_time_s": clock.seconds_per_step(done),
+                    }
+                    logs.entry(history[-1], timing, hold=last)  # the final evaluation joins last
                 saved = False
                 due = bool(train.checkpoint_every and done % train.checkpoint_every == 0)
                 if (due or (record and recipe.checkpoint.best)) and not last:
-                    check_finite(state, recipe, history, manager)
-                    save_state(manager, done, state, recipe, history, record)
+                    save(done, record)
                     saved = True
                 # Ctrl-C during the last step changes nothing: the run finishes and evaluates
                 # (stopping there would save a final checkpoint that --resume refuses).
                 if not last and distributed.agree_to_stop(stop()):
                     if not saved:  # Orbax refuses to save a step twice
-                        check_finite(state, recipe, history, manager)
-                        save_state(manager, done, state, recipe, history, record)
-                    return state, True
+                        save(done, record)
+                    return state, True, feed.state()
+        return state, False, feed.state()
     finally:
         bar.close()
-    return state, False
+        feed.close()
+
+
+def input_pipeline(
+    parts: Parts, sharding: NamedSharding, step: int, saved: dict[str, Any] | None
+) -> pipeline.Batches:
+    """This process's rows of every batch from ``step`` on (or from a saved position)."""
+    recipe = parts.recipe
+    degradation = parts.degradation
+    host = None
+    if not degradation.jittable:
+        host = pipeline.HostDegradation(degradation.ref, recipe.scale, recipe.train.seed)
+    rows = pipeline.process_rows(sharding, (recipe.data.batch,))
+    batch_at = pipeline.BatchAt(patch_sampler(parts), rows, host)
+    options = pipeline.Options(recipe.train.steps, recipe.data.workers, recipe.data.prefetch)
+    return pipeline.Batches(batch_at, options, step, saved)
+
+
+def global_batch(sharding: NamedSharding, rows: np.ndarray, batch: int) -> jax.Array:
+    """One array over every process's devices from this process's rows of it."""
+    return jax.make_array_from_process_local_data(sharding, rows, (batch, *rows.shape[1:]))
 
 
 class Diverged(ZooError):
@@ -429,12 +530,6 @@ def patch_sampler(parts: Parts) -> data.PatchSampler:
     )
 
 
-def host_degrade(degrade: Degrade, hr: np.ndarray, step: int, seed: int) -> np.ndarray:
-    """LR for a degradation that cannot run inside the compiled step (JPEG), keyed by step."""
-    key = jax.random.fold_in(jax.random.key(seed), step)
-    return np.asarray(degrade(jnp.asarray(hr, jnp.float32) / 255.0, key))
-
-
 def save_state(
     manager: Any,
     step: int,
@@ -442,7 +537,9 @@ def save_state(
     recipe: Recipe,
     history: list[dict[str, float]],
     record: Mapping[str, float] | None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     payload = recipe_payload(recipe, params=state["params"])
     payload["history"] = history
-    checkpoint.save(manager, step, state, payload, metrics=dict(record) if record else None)
+    metrics = dict(record) if record else None
+    checkpoint.save(manager, step, state, payload, metrics=metrics, data=data)

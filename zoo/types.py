@@ -10,6 +10,7 @@ Datasets hand out HR images as uint8 HWC numpy arrays; degradation happens on th
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 import jax
@@ -73,3 +74,13 @@ class Dataset(Protocol):
     def __len__(self) -> int: ...
 
     def __getitem__(self, index: int) -> np.ndarray: ...
+
+
+class Logger(Protocol):
+    """Training logs: scalars and images by step, written under the run's ``logs`` folder."""
+
+    def scalars(self, step: int, values: Mapping[str, float]) -> None: ...
+
+    def images(self, step: int, images: Mapping[str, np.ndarray]) -> None: ...
+
+    def close(self) -> None: ...

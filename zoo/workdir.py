@@ -26,7 +26,15 @@ from zoo.recipe import Recipe
 
 OUTPUTS = ("metrics.json", "report.html")
 # Fields a resumed run may change: they say how far and how often, not what is trained.
-RESUMABLE_CHANGES = ("train.steps", "train.eval_every", "train.checkpoint_every", "train.log_every")
+RESUMABLE_CHANGES = (
+    "train.steps",
+    "train.eval_every",
+    "train.checkpoint_every",
+    "train.log_every",
+    "data.workers",
+    "data.prefetch",
+    "log",
+)
 
 
 class RunDirectoryBusy(ZooError):

@@ -115,7 +115,7 @@ def open_manager(
         cleanup_tmp_directories=not read_only,
     )
     return ocp.CheckpointManager(
-        checkpoint_dir(run_dir), options=options, item_names=("state", "recipe")
+        checkpoint_dir(run_dir), options=options, item_names=("state", "recipe", "data")
     )
 
 

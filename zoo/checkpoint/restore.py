@@ -33,6 +33,8 @@ class Loaded:
     state: Any
     damaged: tuple[int, ...] = ()
     """Newer steps that could not be read and were passed over."""
+    data: dict[str, Any] | None = None
+    """The input pipeline's saved position (None in checkpoints written before it was kept)."""
 
 
 def load(
@@ -180,6 +182,7 @@ def _load(
                     )["recipe"]
                 )
                 state = read(manager, candidate, payload)
+                data = _read_data(manager, candidate)
             except ZooError:
                 raise  # the payload's recipe no longer builds: not a damaged file
             except Exception as exc:
@@ -198,12 +201,19 @@ def _load(
                         f"({reason}); passing over it (it is kept as it is)."
                     )
                 continue
-            return Loaded(candidate, payload, state, tuple(damaged))
+            return Loaded(candidate, payload, state, tuple(damaged), data)
     raise CheckpointError(
         f"{run_dir}: no intact checkpoint; step(s) {', '.join(map(str, damaged))} in "
         f"{checkpoint_dir(run_dir)} are damaged and were left as they are. Start the run "
         "afresh (force=True, --force on the command line, keeps the old one beside it)."
     )
+
+
+def _read_data(manager: ocp.CheckpointManager, step: int) -> dict[str, Any] | None:
+    if "data" not in manager.item_metadata(step):
+        return None
+    restored = manager.restore(step, args=ocp.args.Composite(data=ocp.args.JsonRestore()))
+    return dict(restored["data"])
 
 
 def _drop_closed_loop_callbacks(unraisable: Any) -> None:

@@ -66,8 +66,10 @@ def save(
     state: Any,
     recipe: dict[str, Any],
     metrics: dict[str, float] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Save ``state`` (a pytree) and the recipe JSON at ``step``; asynchronous when enabled.
+    """Save ``state`` (a pytree), the recipe JSON and the input pipeline's position (``data``,
+    JSON) at ``step``; asynchronous when enabled.
 
     A failed save raises ``CheckpointWriteError``: this one, or the previous asynchronous one,
     whose failure Orbax reports only now."""
@@ -76,7 +78,9 @@ def save(
         manager.save(
             step,
             args=ocp.args.Composite(
-                state=ocp.args.StandardSave(state), recipe=ocp.args.JsonSave(recipe)
+                state=ocp.args.StandardSave(state),
+                recipe=ocp.args.JsonSave(recipe),
+                **({} if data is None else {"data": ocp.args.JsonSave(data)}),
             ),
             metrics=metrics,
             force=True,

@@ -21,6 +21,7 @@ CROP = 120  # HR pixels; divisible by 2, 3 and 4 so the LR crop lines up at ever
 INSET_FRACTION = 3  # the inset covers a third of the crop's side ...
 INSET_ZOOM = 3  # ... magnified back to the crop's size
 THUMBNAIL = 240
+GAP = 4  # white pixels between the panels of a side-by-side picture
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,22 @@ def panel_html(panel: Panel, inset: Window, image_name: str) -> str:
         f"<img class='px inset' src='{png_uri(zoomed)}' alt='{e(label)}, magnified'>"
         "</figure>"
     )
+
+
+def side_by_side(
+    evaluation: Evaluation, index: int, lr: np.ndarray, hr: np.ndarray
+) -> np.ndarray | None:
+    """One picture of the report's row for image ``index``: LR (nearest), each system that
+    kept its outputs, HR, left to right; None when the image is smaller than one LR pixel."""
+    scale = evaluation.scale
+    hr8, lr8 = as_rgb8(hr), as_rgb8(lr)
+    size = min(CROP, *hr8.shape[:2]) // scale * scale
+    if size == 0:
+        return None
+    crop = detail_window(hr8, size, scale)
+    panels = [lr_panel(lr8, crop, scale).crop]
+    panels += [panel.crop for panel in system_panels(evaluation, index, crop)]
+    panels.append(crop.cut(hr8))
+    gap = np.full((size, GAP, 3), 255, np.uint8)
+    pieces = [piece for panel in panels for piece in (panel, gap)][:-1]
+    return np.concatenate(pieces, axis=1)

@@ -37,3 +37,14 @@ def test_charbonnier_trains_a_tiny_model(tmp_path):
     )
     assert result.steps == 1
     assert result.evaluation.results["model"]["charbonnier"] > 0
+
+
+def test_the_csv_logger_writes_every_logged_step(tmp_path):
+    run = tmp_path / "run"
+    train_tiny(run, "train.steps=2", "train.log_every=1", "log=[csv]")
+    rows = (run / "logs" / "history.csv").read_text().splitlines()
+    assert rows[0] == "step,tag,value"
+    assert [row.split(",")[:2] for row in rows[1:] if ",train/loss," in row] == [
+        ["1", "train/loss"],
+        ["2", "train/loss"],
+    ]

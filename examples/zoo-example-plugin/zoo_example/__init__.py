@@ -1,5 +1,6 @@
-"""An example zoo plugin: registers the `charbonnier` metric, the `sharp_bicubic` upscaler and
-one small pretrained model, `tiny_charbonnier_x2` (its weights and catalog ship in this package)."""
+"""An example zoo plugin: registers the `charbonnier` metric, the `sharp_bicubic` upscaler, the
+`csv` training logger and one small pretrained model, `tiny_charbonnier_x2` (its weights and
+catalog ship in this package)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def register_upscalers(register: Register) -> None:
         sharp_bicubic,
         description="MATLAB bicubic followed by an unsharp mask",
     )
+
+
+@hookimpl
+def register_loggers(register: Register) -> None:
+    from zoo_example.csv_log import csv_log
+
+    register("csv", csv_log, description="logs/history.csv: one step,tag,value row per scalar")
 
 
 @hookimpl
