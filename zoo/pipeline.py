@@ -130,6 +130,7 @@ class Batches:
     ) -> None:
         usable = saved is not None and saved.get("workers") == options.workers
         self.start = int(saved["start"]) if usable and saved else step
+        self.batch_at = batch_at
         self.next_step = step
         """The step whose batch ``next`` hands out."""
         self.options = options
