@@ -108,3 +108,4 @@ def bench(session: nox.Session) -> None:
     env = {**CACHE_ENV, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     session.run("python", "benchmarks/metrics.py", *session.posargs, env=env)
     session.run("python", "benchmarks/train_step.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/pipeline.py", *session.posargs, env=env)

@@ -569,6 +569,18 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     "python benchmarks/metrics.py": Elsewhere(
         "nox's bench session runs it", session="bench", session_runs=('"benchmarks/metrics.py"',)
     ),
+    "python benchmarks/pipeline.py": Elsewhere(
+        "nox's bench session runs it", session="bench", session_runs=('"benchmarks/pipeline.py"',)
+    ),
+    **{
+        f"python benchmarks/pipeline.py {options}": Elsewhere(
+            "nox's bench session runs the script, and each option shown is defined",
+            session="bench",
+            session_runs=('"benchmarks/pipeline.py"',),
+            options_of="benchmarks/pipeline.py",
+        )
+        for options in ("--workers 2", "--degradation bicubic")
+    },
 }
 
 
