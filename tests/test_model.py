@@ -250,7 +250,7 @@ def test_encoder_failing_on_the_probe_is_named():
 
 
 def test_bad_names_options_and_arguments():
-    with pytest.raises(PluginError, match="Valid: dli, resnet"):
+    with pytest.raises(PluginError, match="Valid: dli, edsr, espcn, fsrcnn, resnet, srcnn, vdsr"):
         build_super_resolver(
             get_registry(), encoder=("dlii", {}), decoder=("dli", {}), input="lr", scale=2
         )

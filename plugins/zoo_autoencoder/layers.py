@@ -1,4 +1,4 @@
-"""Building blocks shared by the autoencoder designs: 3x3 convolutions, resampling, activations."""
+"""Building blocks shared by the autoencoder designs: convolutions, resampling, activations."""
 
 from __future__ import annotations
 
@@ -14,12 +14,28 @@ Output = Literal["relu", "sigmoid", "none"]
 DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()
 # Keras' Conv2D default, so the DLI network starts from the same distribution as the course.
 KERAS_KERNEL_INIT = nnx.initializers.glorot_uniform()
+# He et al.'s initialisation, the one VDSR and FSRCNN train their ReLU / PReLU stacks from.
+HE_KERNEL_INIT = nnx.initializers.he_normal()
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": jax.nn.relu,
     "sigmoid": jax.nn.sigmoid,
     "none": lambda x: x,
 }
+
+
+def conv(
+    in_channels: int,
+    out_channels: int,
+    size: int,
+    *,
+    rngs: nnx.Rngs,
+    kernel_init: nnx.Initializer = DEFAULT_KERNEL_INIT,
+) -> nnx.Conv:
+    """A size x size 'SAME' convolution with bias."""
+    return nnx.Conv(
+        in_channels, out_channels, (size, size), padding="SAME", kernel_init=kernel_init, rngs=rngs
+    )
 
 
 def conv3x3(
@@ -30,9 +46,7 @@ def conv3x3(
     kernel_init: nnx.Initializer = DEFAULT_KERNEL_INIT,
 ) -> nnx.Conv:
     """A 3x3 'SAME' convolution with bias."""
-    return nnx.Conv(
-        in_channels, out_channels, (3, 3), padding="SAME", kernel_init=kernel_init, rngs=rngs
-    )
+    return conv(in_channels, out_channels, 3, rngs=rngs, kernel_init=kernel_init)
 
 
 def max_pool2(x: jax.Array) -> jax.Array:
@@ -57,6 +71,21 @@ def check_upscale(upscale: int) -> None:
     """Decoders accept any positive integer upscale; anything else is a caller's mistake."""
     if not isinstance(upscale, int) or upscale < 1:
         raise ValueError(f"upscale must be a positive int, got {upscale!r}.")
+
+
+def check_full_size(design: str, upscale: int) -> None:
+    """Designs that refine an upsampled image (SRCNN, VDSR) never enlarge it themselves."""
+    if upscale != 1:
+        raise ValueError(
+            f"the {design} decoder works on the upsampled image and cannot enlarge x{upscale}; "
+            "set model.input: upsampled (with model.upsample: bicubic) in the recipe."
+        )
+
+
+def check_nhwc(design: str, code: jax.ShapeDtypeStruct) -> None:
+    """A decoder that convolves its code needs an NHWC array from the encoder."""
+    if len(code.shape) != 4:
+        raise ValueError(f"the {design} decoder needs an NHWC code; got shape {code.shape}.")
 
 
 def l1_per_image(activations: list[jax.Array]) -> jax.Array:
