@@ -51,10 +51,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation site with mkdocs --strict (recipe reference regenerated first)."""
+    """Build the documentation site with mkdocs --strict (generated pages regenerated first)."""
     session.install(".")
     install_group(session, "docs")
     session.run("python", "docs/gen_recipe_reference.py")
+    session.run("python", "docs/gen_models.py")
     session.run("mkdocs", "build", "--strict")
 
 

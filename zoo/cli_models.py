@@ -112,13 +112,23 @@ def export(run_dir: Path, step: Any, output: Path, catalog: Path | None) -> None
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
-def models(as_json: bool) -> None:
+@click.option(
+    "--table",
+    is_flag=True,
+    help="Print one Markdown table: parameters, training minutes, Set5 / Set14 PSNR and SSIM, "
+    "the paper's numbers and bicubic (docs/models.md is this table).",
+)
+def models(as_json: bool, table: bool) -> None:
     """List the pretrained models that plugins register, with their measured numbers."""
-    from zoo.models import format_models, model_records
+    from zoo.models import format_models, format_models_table, model_records
     from zoo.registry import get_registry
 
+    if as_json and table:
+        raise click.UsageError("give --json or --table, not both.")
     records = model_records(get_registry())
     if as_json:
         click.echo(json.dumps(records, indent=2))
+    elif table:
+        click.echo(format_models_table(records))
     else:
         click.echo(format_models(records))

@@ -113,6 +113,8 @@ def model_records(registry: Any) -> list[dict[str, Any]]:
             "weights": str(entry.factory.weights),
         }
         record.update({key: _plain(value) for key, value in entry.meta.items()})
+        recipe = getattr(entry.factory, "registered_recipe", lambda: None)()
+        record.setdefault("network", _network(recipe))
         records.append(record)
     return records
 
@@ -145,6 +147,81 @@ def format_models(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# The benchmark sets of the table, in its column order (the published protocol: Y channel).
+TABLE_SETS = ("Set5", "Set14")
+
+
+def format_models_table(records: list[dict[str, Any]]) -> str:
+    """`zoo models --table`: one Markdown table, a row per model, every number from its catalog
+    (measured by the command recorded beside it), the paper's next to ours, then one line per
+    model that is below its paper saying why."""
+    header = (
+        "| model | network | scale | parameters | training | "
+        + " | ".join(f"{s} PSNR / SSIM" for s in TABLE_SETS)
+        + " | published, same protocol | bicubic "
+        + " / ".join(TABLE_SETS)
+        + " |"
+    )
+    lines = [
+        header,
+        "| --- | --- | ---: | ---: | ---: | " + "---: | " * len(TABLE_SETS) + "--- | ---: |",
+    ]
+    notes = []
+    for record in records:
+        metrics = record.get("metrics") or {}
+        paper = record.get("paper") or {}
+        cells = [
+            f"`{record['name']}`",
+            str(record.get("network") or _network(record.get("recipe"))),
+            f"x{record['scale']}",
+            f"{record['parameters']:,}" if isinstance(record.get("parameters"), int) else "",
+            _minutes(record.get("training_minutes")),
+            *(_pair(metrics.get(s)) for s in TABLE_SETS),
+            _published(paper),
+            " / ".join(_value(metrics.get(s), "bicubic_psnr", ".2f") for s in TABLE_SETS),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+        if record.get("why_below"):
+            notes.append(
+                f"- `{record['name']}` is below {paper.get('method', 'its paper')}: "
+                f"{record['why_below']}"
+            )
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _network(recipe: Any) -> str:
+    model = recipe.get("model", {}) if isinstance(recipe, Mapping) else {}
+    encoder = (model.get("encoder") or {}).get("name")
+    decoder = (model.get("decoder") or {}).get("name")
+    if not encoder:
+        return ""
+    design = encoder if encoder == decoder else f"{encoder} + {decoder}"
+    return f"{design}, {model.get('input', '?')} input" + (
+        " + residual" if model.get("residual") else ""
+    )
+
+
+def _minutes(minutes: Any) -> str:
+    return f"{minutes:.1f} min" if isinstance(minutes, int | float) else ""
+
+
+def _value(values: Any, key: str, spec: str) -> str:
+    if not isinstance(values, Mapping) or not isinstance(values.get(key), int | float):
+        return "-"
+    return format(values[key], spec)
+
+
+def _pair(values: Any) -> str:
+    return f"{_value(values, 'psnr', '.2f')} / {_value(values, 'ssim', '.4f')}"
+
+
+def _published(paper: Mapping[str, Any]) -> str:
+    if not paper:
+        return ""
+    numbers = ", ".join(f"{s} {_pair(paper.get(s))}" for s in TABLE_SETS if s in paper)
+    return f"{paper.get('method', 'paper')}: {numbers}"
+
+
 def _numbers(values: Mapping[str, Any]) -> str:
     parts = []
     if "psnr" in values:
@@ -167,8 +244,9 @@ def record_in_catalog(
 ) -> dict[str, Any]:
     """Add or replace ``name`` in a models plugin's ``models.json``: what ``register_models``
     needs (recipe, scale, sha256) and what `zoo models` shows (parameters, training). What was
-    added by hand is kept: ``licence``, ``description`` and ``training_data`` always, the
-    measured ``metrics`` (and ``training``) only while the parameters are the same ones."""
+    added by hand is kept: ``licence``, ``description``, ``training_data`` and ``paper`` always,
+    the measured ``metrics`` (and ``training``, ``training_minutes``, ``why_below``) only while
+    the parameters are the same ones."""
     from zoo import atomic, weights
 
     entries = json.loads(catalog.read_text()) if catalog.is_file() else {}
@@ -176,7 +254,9 @@ def record_in_catalog(
     file = weights.read(model_file)
     where = f"step {model.step}" if model.step is not None else model.source
     entry = {
-        key: previous[key] for key in ("description", "licence", "training_data") if key in previous
+        key: previous[key]
+        for key in ("description", "licence", "training_data", "paper")
+        if key in previous
     }
     entry.update(
         scale=model.scale,
@@ -187,7 +267,8 @@ def record_in_catalog(
         recipe=file.payload["resolved"],
     )
     if previous.get("params_sha256") == file.digest:
-        entry.update({k: previous[k] for k in ("metrics", "training") if k in previous})
+        kept = ("metrics", "training", "training_minutes", "why_below")
+        entry.update({k: previous[k] for k in kept if k in previous})
     entries[name] = entry
     atomic.write_json(catalog, dict(sorted(entries.items())))
     return entry
