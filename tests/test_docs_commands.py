@@ -184,6 +184,7 @@ class Adapted:
     ``{tmp}`` is the test's temporary folder; ``{ae_x2_run}`` the 2-step run of
     recipes/ae_x2.yaml that the ``zoo run recipes/ae_x2.yaml`` entry makes (once per module);
     ``{photo}`` a generated 20x24 JPEG; ``{more_photos}`` a folder holding one generated PNG.
+    ``{shared_data}``: the benchmark images' folder (../shared/data, or ZOO_SHARED_DATA).
     ``resumes_ae_x2_run``: a copy of {ae_x2_run} is put at {tmp}/run first, to be continued.
     """
 
@@ -336,6 +337,25 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         append=(*CHEAP, "--workdir", "{tmp}/run"),  # the later train.steps and --workdir win
         check=trained(2, data__patch=48),
     ),
+    "zoo run recipes/resnet_x2.yaml --workdir runs/resnet_x2": Adapted(
+        # The recipe names ../shared/data; the overrides follow ZOO_SHARED_DATA where it is set.
+        append=(
+            *CHEAP,
+            "data.train.path={shared_data}/Sun80",
+            "data.eval.path={shared_data}/Set5/HR",
+            "--workdir",
+            "{tmp}/run",
+        ),
+        needs=("shared_data",),
+        check=trained(2, name="resnet_x2", model__encoder__blocks=16, eval__convention="y"),
+    ),
+    "zoo eval --model resnet_x2 --data ../shared/data/Set5/HR --convention y --json": Adapted(
+        append=("--limit", "1"), needs=("shared_data",), expect=('"convention": "y"',)
+    ),
+    "zoo eval --model resnet_x2 --data ../shared/data/Set14/HR --convention y --json": Adapted(
+        append=("--limit", "1"), needs=("shared_data",), expect=('"convention": "y"',)
+    ),
+    "zoo models --table": Literal(expect=("| model | network | scale |", "`resnet_x2`")),
     "zoo run recipes/ae_x2.yaml --dry-run": Literal(
         expect=("recipe ae_x2: x2 super-resolution, run directory runs/ae_x2", "161,580 parameters")
     ),
@@ -569,6 +589,27 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     "python benchmarks/metrics.py": Elsewhere(
         "nox's bench session runs it", session="bench", session_runs=('"benchmarks/metrics.py"',)
     ),
+    "python docs/gen_models.py": Elsewhere(
+        "the docs session regenerates the page; a test fails when docs/models.md is stale",
+        session="docs",
+        session_runs=('"docs/gen_models.py"',),
+        tests=("test_models_table.py::test_docs_models_md_is_the_generated_page",),
+    ),
+    "python docs/gen_gallery.py": Elsewhere(
+        "it rewrites the gallery's pictures; a test checks the page shows every shipped model",
+        tests=(
+            "test_models_table.py::"
+            "test_the_gallery_shows_every_shipped_model_with_pictures_that_exist",
+        ),
+    ),
+    "python tools/record_metrics.py resnet_x2": Elsewhere(
+        "it rewrites the shipped catalog; its recording is tested with the measurement faked, and "
+        "the numbers it recorded are reproduced by the shipped-model tests",
+        tests=(
+            "test_record_metrics.py::test_it_records_each_set_with_the_command_that_measured_it",
+            "test_shipped_models.py::test_a_shipped_model_reproduces_its_recorded_numbers",
+        ),
+    ),
     "python benchmarks/pipeline.py": Elsewhere(
         "nox's bench session runs it", session="bench", session_runs=('"benchmarks/pipeline.py"',)
     ),
@@ -689,6 +730,8 @@ class Resources(dict):
         rng = np.random.default_rng(0)
         if key == "ae_x2_run":
             value = self.request.getfixturevalue("ae_x2")[1]["tmp"] / "run"
+        elif key == "shared_data":
+            value = self.request.getfixturevalue("shared_data")
         elif key == "photo":
             value = tmp / "photo.jpg"
             Image.fromarray(rng.integers(0, 256, (20, 24, 3), np.uint8)).save(value, quality=95)

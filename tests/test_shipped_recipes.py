@@ -22,6 +22,7 @@ RECIPES = sorted(
     for pattern in ("recipes/*.yaml", "examples/*/recipes/*.yaml")
     for path in REPO.glob(pattern)
 )
+SHARED_DATA = "../shared/data"
 # examples/<folder>/recipes/*.yaml -> the fixture that registers that example's plugin
 EXAMPLE_FIXTURES = {"zoo-example-plugin": "example_plugin"}
 
@@ -41,6 +42,11 @@ def in_repo(request, monkeypatch) -> Path:
             f"{recipe}: add the fixture that registers {folder}'s plugin to EXAMPLE_FIXTURES"
         )
         request.getfixturevalue(EXAMPLE_FIXTURES[folder])
+    if SHARED_DATA in (REPO / recipe).read_text(encoding="utf-8"):
+        # The recipe reads the benchmark images by their path beside the repository.
+        found = request.getfixturevalue("shared_data")  # skips, saying why, when absent
+        if found.resolve() != (REPO / SHARED_DATA).resolve():
+            pytest.skip(f"{recipe} reads {SHARED_DATA}; the benchmark images are at {found}")
     monkeypatch.chdir(REPO)
     return recipe
 

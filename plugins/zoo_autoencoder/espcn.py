@@ -47,7 +47,9 @@ def espcn_encoder(
     """ESPCN's hidden layers: 5x5 64 tanh, 3x3 32 tanh, at the low resolution."""
     if len(filters) != 2 or len(sizes) != 2 or min(*filters, *sizes) < 1:
         raise ValueError(f"filters and sizes are two positive ints each; got {filters}, {sizes}.")
-    return ESPCNEncoder(in_channels, filters=tuple(filters), sizes=tuple(sizes), rngs=rngs)
+    return ESPCNEncoder(
+        in_channels, filters=(filters[0], filters[1]), sizes=(sizes[0], sizes[1]), rngs=rngs
+    )
 
 
 def espcn_decoder(

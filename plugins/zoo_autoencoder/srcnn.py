@@ -68,7 +68,9 @@ def srcnn_encoder(
     """SRCNN 9-5-5's first two layers: 9x9 64 ReLU, 5x5 32 ReLU (on the upsampled image)."""
     if len(filters) != 2 or len(sizes) != 2 or min(*filters, *sizes) < 1:
         raise ValueError(f"filters and sizes are two positive ints each; got {filters}, {sizes}.")
-    return SRCNNEncoder(in_channels, filters=tuple(filters), sizes=tuple(sizes), rngs=rngs)
+    return SRCNNEncoder(
+        in_channels, filters=(filters[0], filters[1]), sizes=(sizes[0], sizes[1]), rngs=rngs
+    )
 
 
 def srcnn_decoder(
