@@ -71,10 +71,8 @@ def test_vdsr_has_twenty_convolutions_and_srcnn_three():
 
     assert convolutions(model("vdsr", 2, input="upsampled")) == 20
     assert convolutions(model("srcnn", 2, input="upsampled")) == 3
-    sizes = [
-        c.kernel.shape[:2]
-        for c in (lambda e: (e.extract, e.map))(model("srcnn", 2, input="upsampled").encoder)
-    ]
+    srcnn = model("srcnn", 2, input="upsampled").encoder
+    sizes = [c.kernel.shape[:2] for c in (srcnn.extract, srcnn.map)]
     assert sizes == [(9, 9), (5, 5)]
 
 

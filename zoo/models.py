@@ -113,8 +113,7 @@ def model_records(registry: Any) -> list[dict[str, Any]]:
             "weights": str(entry.factory.weights),
         }
         record.update({key: _plain(value) for key, value in entry.meta.items()})
-        recipe = getattr(entry.factory, "registered_recipe", lambda: None)()
-        record.setdefault("network", _network(recipe))
+        record.setdefault("network", _network(entry.factory.registered_recipe()))
         records.append(record)
     return records
 

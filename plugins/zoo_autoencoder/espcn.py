@@ -18,8 +18,8 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from zoo_autoencoder.layers import Output, conv
-from zoo_autoencoder.pixelshuffle import PixelShuffleDecoder
+from zoo_autoencoder.layers import Output, check_two_sizes, conv
+from zoo_autoencoder.pixelshuffle import PixelShuffleDecoder, pixelshuffle_decoder
 
 
 class ESPCNEncoder(nnx.Module):
@@ -45,8 +45,7 @@ def espcn_encoder(
     sizes: tuple[int, int] = (5, 3),
 ) -> ESPCNEncoder:
     """ESPCN's hidden layers: 5x5 64 tanh, 3x3 32 tanh, at the low resolution."""
-    if len(filters) != 2 or len(sizes) != 2 or min(*filters, *sizes) < 1:
-        raise ValueError(f"filters and sizes are two positive ints each; got {filters}, {sizes}.")
+    check_two_sizes(filters, sizes)
     return ESPCNEncoder(
         in_channels, filters=(filters[0], filters[1]), sizes=(sizes[0], sizes[1]), rngs=rngs
     )
@@ -62,12 +61,12 @@ def espcn_decoder(
     output: Output = "none",
 ) -> PixelShuffleDecoder:
     """ESPCN's sub-pixel convolution layer: 3x3 to channels * upscale**2, periodic shuffle."""
-    return PixelShuffleDecoder(
+    return pixelshuffle_decoder(
         code=code,
         skips=skips,
         out_channels=out_channels,
         upscale=upscale,
+        rngs=rngs,
         output=output,
         zero_init=False,
-        rngs=rngs,
     )

@@ -82,6 +82,12 @@ def check_full_size(design: str, upscale: int) -> None:
         )
 
 
+def check_two_sizes(filters: tuple[int, ...], sizes: tuple[int, ...]) -> None:
+    """The two hidden layers of SRCNN and ESPCN: a filter count and a kernel size each."""
+    if len(filters) != 2 or len(sizes) != 2 or min(*filters, *sizes) < 1:
+        raise ValueError(f"filters and sizes are two positive ints each; got {filters}, {sizes}.")
+
+
 def check_nhwc(design: str, code: jax.ShapeDtypeStruct) -> None:
     """A decoder that convolves its code needs an NHWC array from the encoder."""
     if len(code.shape) != 4:

@@ -22,6 +22,7 @@ from zoo_autoencoder.layers import (
     Output,
     check_full_size,
     check_nhwc,
+    check_two_sizes,
     conv,
 )
 
@@ -66,8 +67,7 @@ def srcnn_encoder(
     sizes: tuple[int, int] = (9, 5),
 ) -> SRCNNEncoder:
     """SRCNN 9-5-5's first two layers: 9x9 64 ReLU, 5x5 32 ReLU (on the upsampled image)."""
-    if len(filters) != 2 or len(sizes) != 2 or min(*filters, *sizes) < 1:
-        raise ValueError(f"filters and sizes are two positive ints each; got {filters}, {sizes}.")
+    check_two_sizes(filters, sizes)
     return SRCNNEncoder(
         in_channels, filters=(filters[0], filters[1]), sizes=(sizes[0], sizes[1]), rngs=rngs
     )
