@@ -26,7 +26,7 @@ import jax
 from jax.sharding import NamedSharding, PartitionSpec
 
 from zoo import recipe as recipe_lib
-from zoo import train
+from zoo import train, train_input
 from zoo.assemble import assemble
 from zoo.registry import get_registry
 
@@ -81,7 +81,7 @@ def main() -> None:
         mesh=parts.mesh,
     )
     sharding = NamedSharding(parts.mesh, PartitionSpec("data"))
-    feed = train.input_pipeline(parts, sharding, 0, None)
+    feed = train_input.input_pipeline(parts, sharding, 0, None)
     batch_at = feed.batch_at
     made = iter(range(total, 10 * total))  # steps the timed map makes, past the run's own
 
@@ -90,8 +90,10 @@ def main() -> None:
             batch_at(next(made))
 
     def place(rows):
-        hr = train.global_batch(sharding, rows["hr"], recipe.data.batch)
-        lr = train.global_batch(sharding, rows["lr"], recipe.data.batch) if "lr" in rows else None
+        hr = train_input.global_batch(sharding, rows["hr"], recipe.data.batch)
+        lr = None
+        if "lr" in rows:
+            lr = train_input.global_batch(sharding, rows["lr"], recipe.data.batch)
         return hr, lr
 
     state = steps.init()

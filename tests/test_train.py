@@ -26,7 +26,8 @@ from zoo import recipe as recipe_lib
 from zoo.cli import cli
 from zoo.errors import RecipeError, ZooError
 from zoo.registry import get_registry
-from zoo.train import Interrupted, compile_steps, patch_sampler, score, train_and_evaluate
+from zoo.train import Interrupted, compile_steps, score, train_and_evaluate
+from zoo.train_input import patch_sampler
 
 STEPS = 4
 # The shared tiny recipe (tests/tiny.py), trained for a few steps with evaluation, logging and
