@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from zoo import assemble, compare, evaluate, upscale
+from zoo import evaluate
+from zoo.gallery import model_samples
 from zoo.models import model_records
 from zoo.registry import get_registry
 from zoo.report import crops
@@ -36,44 +37,26 @@ low-resolution input (each pixel enlarged), bicubic, the model, and the original
 the most detailed 120-pixel square of the image, chosen as the run report chooses its crops.
 The inputs are made as the model's evaluation makes them (its recipe's degradation, rounded to
 8 bits), and each caption gives that image's PSNR under the published protocol (Y channel,
-`scale` pixels shaved).
+`scale` pixels shaved). The same rows, with magnified insets, for the installed models on any
+folder of images: `zoo models --gallery models.html --data DIR` (docs/reuse.md).
 """
 
 
 def gallery_rows(name: str, registry) -> list[str]:
-    trained = upscale.load(name, registry=registry)
-    dataset = assemble.open_dataset(
-        registry, compare.dataset_ref(str(SET14), None), default_split=None
-    )
-    images = assemble.eval_set(dataset, trained.degradation(), trained.scale, source=str(SET14))
-    chosen = [images.names.index(image) for image in IMAGES]
-    systems = {**evaluate.upscaler_systems(registry, ["bicubic"], trained.scale)}
-    systems[evaluate.MODEL_SYSTEM] = trained.system
-    evaluation = evaluate.evaluate(
-        [images.hr[i] for i in chosen],
-        [images.lr[i] for i in chosen],
-        systems,
-        evaluate.metric_specs(registry, ["psnr"]),
-        names=[images.names[i] for i in chosen],
-        scale=trained.scale,
-        convention="y",
-        degradation=str(trained.degradation()),
-        single_channel=[images.single_channel[i] for i in chosen],
-        keep_outputs=True,
-    )
-    rows = [f"## `{name}` (x{trained.scale})", ""]
-    for k, i in enumerate(chosen):
-        picture = crops.side_by_side(evaluation, k, images.lr[i], images.hr[i])
+    samples = model_samples(name, registry, str(SET14), None, images=IMAGES)
+    evaluation = samples.evaluation
+    rows = [f"## `{name}` (x{samples.scale})", ""]
+    for k, image in enumerate(evaluation.names):
+        picture = crops.side_by_side(evaluation, k, samples.lr[k], samples.hr[k])
         if picture is None:
             continue
-        file = PICTURES / f"{name}_{images.names[i]}.png"
+        file = PICTURES / f"{name}_{image}.png"
         Image.fromarray(np.asarray(picture)).save(file, optimize=True)
         psnr = {s: evaluation.per_image[s]["psnr"][k] for s in SYSTEMS}
         rows += [
-            f"![{name} on {images.names[i]}: LR, bicubic, model, HR](images/gallery/{file.name})",
+            f"![{name} on {image}: LR, bicubic, model, HR](images/gallery/{file.name})",
             "",
-            f"{images.names[i]}: bicubic {psnr['bicubic']:.2f} dB, `{name}` "
-            f"{psnr['model']:.2f} dB (Y).",
+            f"{image}: bicubic {psnr['bicubic']:.2f} dB, `{name}` {psnr['model']:.2f} dB (Y).",
             "",
         ]
     return rows

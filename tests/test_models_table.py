@@ -64,7 +64,7 @@ def test_the_cli_prints_the_table_and_refuses_two_formats():
     assert result.output.startswith("| model | network |")
     assert "`ae_x2`" in result.output
     refused = CliRunner().invoke(cli, ["models", "--table", "--json"])
-    assert refused.exit_code == 2 and "not both" in refused.output
+    assert refused.exit_code == 2 and "give one of --json, --table and --gallery" in refused.output
 
 
 def test_docs_models_md_is_the_generated_page():

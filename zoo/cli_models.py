@@ -111,6 +111,7 @@ def export(run_dir: Path, step: Any, output: Path, catalog: Path | None) -> None
 
 
 @click.command()
+@click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one record per model).")
 @click.option(
     "--table",
@@ -118,17 +119,73 @@ def export(run_dir: Path, step: Any, output: Path, catalog: Path | None) -> None
     help="Print one Markdown table: parameters, training minutes, Set5 / Set14 PSNR and SSIM, "
     "the paper's numbers and bicubic (docs/models.md is this table).",
 )
-def models(as_json: bool, table: bool) -> None:
-    """List the pretrained models that plugins register, with their measured numbers."""
+@click.option(
+    "--gallery",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write an HTML page (self-contained) of each model beside bicubic on side-by-side "
+    "crops of --data, with its numbers.",
+)
+@click.option(
+    "--data",
+    default=None,
+    help="With --gallery: a folder of images or a dataset name (default: the embedded "
+    "photographs' holdout split, which no shipped model trained on).",
+)
+def models(
+    names: tuple[str, ...], as_json: bool, table: bool, gallery: Path | None, data: str | None
+) -> None:
+    """List the pretrained models that plugins register (or only NAMES), with their measured
+    numbers.
+
+    Example: zoo models --gallery models.html
+    """
     from zoo.models import format_models, format_models_table, model_records
     from zoo.registry import get_registry
 
-    if as_json and table:
-        raise click.UsageError("give --json or --table, not both.")
-    records = model_records(get_registry())
+    if sum([as_json, table, gallery is not None]) > 1:
+        raise click.UsageError("give one of --json, --table and --gallery.")
+    if data is not None and gallery is None:
+        raise click.UsageError("--data chooses the gallery's images: give --gallery FILE too.")
+    registry = get_registry()
+    records = chosen_records(model_records(registry), names)
     if as_json:
         click.echo(json.dumps(records, indent=2))
     elif table:
         click.echo(format_models_table(records))
+    elif gallery is not None:
+        write_model_gallery(gallery, records, registry, data)
     else:
         click.echo(format_models(records))
+        if records:
+            click.echo("\nSide-by-side crops of every model: zoo models --gallery models.html")
+
+
+def chosen_records(records: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, Any]]:
+    if not names:
+        return records
+    by_name = {record["name"]: record for record in records}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise click.BadParameter(
+            f"no model named {', '.join(unknown)}; registered: {', '.join(by_name) or 'none'}.",
+            param_hint="NAMES",
+        )
+    return [by_name[name] for name in names]
+
+
+def write_model_gallery(
+    path: Path, records: list[dict[str, Any]], registry: Any, data: str | None
+) -> None:
+    from zoo import gallery
+
+    if not records:
+        raise click.UsageError("no models registered: nothing to put in a gallery.")
+    if data is None:
+        gallery.write_gallery(path, records, registry)
+        shown = f"the {gallery.DEFAULT_DATA} dataset's {gallery.DEFAULT_SPLIT} split"
+    else:
+        gallery.write_gallery(path, records, registry, data, None)
+        shown = data
+    count = f"{len(records)} model" + ("s" if len(records) != 1 else "")
+    click.echo(f"Wrote {path}: {count} beside bicubic on {shown}.")

@@ -140,7 +140,7 @@ def format_models(records: list[dict[str, Any]]) -> str:
             lines.append(f"  {record['description']}")
         for dataset, values in (record.get("metrics") or {}).items():
             paper = (record.get("paper") or {}).get(dataset, {})
-            lines.append(f"  {dataset}: {_numbers(values)}{_paper(paper)}")
+            lines.append(f"  {dataset}: {numbers_text(values)}{_paper(paper)}")
         if record.get("training"):
             lines.append(f"  trained: {record['training']}")
     return "\n".join(lines)
@@ -221,7 +221,8 @@ def _published(paper: Mapping[str, Any]) -> str:
     return f"{paper.get('method', 'paper')}: {numbers}"
 
 
-def _numbers(values: Mapping[str, Any]) -> str:
+def numbers_text(values: Mapping[str, Any]) -> str:
+    """One benchmark set's catalog numbers: PSNR, SSIM, convention and bicubic, in words."""
     parts = []
     if "psnr" in values:
         parts.append(f"PSNR {values['psnr']:.2f} dB")
@@ -235,7 +236,7 @@ def _numbers(values: Mapping[str, Any]) -> str:
 
 
 def _paper(values: Mapping[str, Any]) -> str:
-    return f"; paper {_numbers(values)}" if values else ""
+    return f"; paper {numbers_text(values)}" if values else ""
 
 
 def record_in_catalog(
