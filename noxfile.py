@@ -110,3 +110,5 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/metrics.py", *session.posargs, env=env)
     session.run("python", "benchmarks/train_step.py", *session.posargs, env=env)
     session.run("python", "benchmarks/pipeline.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/precision.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/upscale_memory.py", *session.posargs, env=env)

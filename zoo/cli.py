@@ -388,9 +388,11 @@ def eval_command(
 )
 @click.option(
     "--tile",
-    type=click.IntRange(min=8),
-    default=None,
-    help="Process in tiles of this many LR pixels to bound memory.",
+    type=click.IntRange(min=0),
+    default=512,
+    show_default=True,
+    help="Process in tiles of this many LR pixels: memory is bounded by the tile, not the "
+    "image. 0: the whole image at once.",
 )
 @click.option(
     "--overlap",
@@ -431,7 +433,7 @@ def upscale(
     work = batch.plan(inputs, output, force=force)
     model = upscale_lib.load(source, step)
     outcome = batch.run(
-        work, partial(model.upscale, tile=tile, overlap=overlap), desc=f"x{model.scale}"
+        work, partial(model.upscale, tile=tile or None, overlap=overlap), desc=f"x{model.scale}"
     )
     lines, errors = batch.report(work, outcome, model=f"{model.describe()}, x{model.scale}")
     for line in lines:

@@ -10,6 +10,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import nnx
 
@@ -44,6 +45,11 @@ def merge(graphdef: nnx.GraphDef, state: State) -> Any:
 def predict(state: State, lr: jax.Array, *, graphdef: nnx.GraphDef) -> jax.Array:
     """The model's prediction for an NHWC LR batch, deterministic (no dropout), in [0, 1]."""
     return jnp.clip(merge(graphdef, state)(lr), 0.0, 1.0)
+
+
+def host_all_finite(tree: Any) -> bool:
+    """``all_finite`` for arrays already on the host (loaded weights): numpy, no compilation."""
+    return all(bool(np.isfinite(np.asarray(leaf)).all()) for leaf in jax.tree.leaves(tree))
 
 
 def all_finite(tree: Any) -> jax.Array:

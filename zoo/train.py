@@ -4,14 +4,14 @@ The train step is one ``jax.jit``-compiled pure function of (state, HR batch) wi
 buffers: it splits the PRNG key carried in the state, degrades the batch (inside the compiled step
 when the degradation is jittable), runs the model, and applies the optax update. The batch is
 sharded over a ``jax.sharding.Mesh`` of all devices; parameters are replicated. The parts come
-from zoo.assemble, the run directory from zoo.workdir, checkpoints from zoo.checkpoint.
+from zoo.assemble, the batches from zoo.train_input, the run directory from zoo.workdir,
+checkpoints from zoo.checkpoint; a run that stops being finite ends in zoo.divergence.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -25,19 +25,21 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from zoo import checkpoint, data, distributed, evaluate, pipeline
+from zoo import checkpoint, distributed, evaluate
 from zoo import logs as logs_lib
 from zoo import progress as progress_lib
 from zoo import workdir as workdir_lib
 from zoo.assemble import Parts, assemble, eval_set, make_mesh, model_system
-from zoo.errors import ZooError
+from zoo.divergence import Diverged, check_finite
 from zoo.evaluate import MODEL_SYSTEM
 from zoo.interrupt import Interrupted, interrupt_guard
 from zoo.optimizer import make_schedule
+from zoo.precision import compute_in
 from zoo.provenance import recipe_payload
-from zoo.recipe import HeldOut, Recipe
+from zoo.recipe import Recipe
 from zoo.registry import get_registry
 from zoo.state import State, all_finite, initial_state, predict
+from zoo.train_input import global_batch, input_pipeline, validation_set
 
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
 Degrade = Callable[[jax.Array, jax.Array], jax.Array]
@@ -53,11 +55,13 @@ def loss_fn(
     hr: jax.Array,
     key: jax.Array,
     loss: LossFn,
+    precision: str = "float32",
 ) -> jax.Array:
-    model = nnx.merge(graphdef, params, rest)
+    model = compute_in(nnx.merge(graphdef, params, rest), precision)
     # Modules may add a penalty (the DLI net's L1 activity regulariser) during training calls.
     pred, penalty = model.forward(lr, key=key)
-    return loss(pred, hr) + penalty
+    # The loss itself is summed in float32 whatever the layers computed in.
+    return loss(pred.astype(jnp.float32), hr) + jnp.asarray(penalty, jnp.float32)
 
 
 def train_step(
@@ -69,8 +73,10 @@ def train_step(
     loss: LossFn,
     optimizer: optax.GradientTransformation,
     degrade: Degrade | None,
+    precision: str = "float32",
 ) -> tuple[State, jax.Array]:
-    """One optimizer step on a uint8 HR batch; ``lr`` only when degradation ran on the host."""
+    """One optimizer step on a uint8 HR batch; ``lr`` only when degradation ran on the host.
+    ``precision``: what the layers compute in (``train.precision``)."""
     key, degrade_key, dropout_key = jax.random.split(jax.random.wrap_key_data(state["key"]), 3)
     hr = hr.astype(jnp.float32) / 255.0
     if lr is None:
@@ -78,7 +84,7 @@ def train_step(
             raise ValueError("train_step needs lr when the degradation runs on the host")
         lr = degrade(hr, degrade_key)
     value, grads = jax.value_and_grad(loss_fn)(
-        state["params"], graphdef, state["rest"], lr, hr, dropout_key, loss
+        state["params"], graphdef, state["rest"], lr, hr, dropout_key, loss, precision
     )
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
     # A non-finite loss or gradient leaves parameters and optimizer state as they were, so a
@@ -160,16 +166,25 @@ def compile_steps(
     *,
     seed: int,
     mesh: Mesh | None = None,
+    precision: str = "float32",
 ) -> Steps:
     """The jitted train step (state donated) and predict step, and the replicated initial state.
 
     ``degrade`` runs inside the train step; pass None for a degradation that must run on the
-    host, and hand its output to the step as ``lr``.
+    host, and hand its output to the step as ``lr``. ``precision`` applies to the train step
+    only: evaluation and prediction compute in float32, so the reported numbers are exact.
     """
     graphdef, state = initial_state(model, optimizer, seed)
     replicated = NamedSharding(mesh or make_mesh(), PartitionSpec())
     train = jax.jit(
-        partial(train_step, graphdef=graphdef, loss=loss, optimizer=optimizer, degrade=degrade),
+        partial(
+            train_step,
+            graphdef=graphdef,
+            loss=loss,
+            optimizer=optimizer,
+            degrade=degrade,
+            precision=precision,
+        ),
         donate_argnums=(0,),
     )
     return Steps(
@@ -232,6 +247,7 @@ def run_in(workdir: Path, parts: Parts, *, resume: bool, progress: bool) -> RunR
         degradation.fn if degradation.jittable else None,
         seed=recipe.train.seed,
         mesh=parts.mesh,
+        precision=recipe.train.precision,
     )
     images = eval_set(
         parts.eval_dataset,
@@ -369,23 +385,6 @@ def finish_run(
     )
 
 
-def validation_set(parts: Parts) -> evaluate.EvalSet | None:
-    """data.val's images, made as the evaluation images are (None without data.val)."""
-    recipe = parts.recipe
-    if parts.val_dataset is None:
-        return None
-    val = recipe.data.val
-    what = f"the last {val.images} images of data.train" if isinstance(val, HeldOut) else val
-    return eval_set(
-        parts.val_dataset,
-        parts.degradation,
-        recipe.scale,
-        limit=recipe.data.eval_images,
-        crop=recipe.data.eval_crop,
-        source=f"data.val ({what})",
-    )
-
-
 def train_loop(
     steps: Steps,
     state: State,
@@ -462,72 +461,6 @@ def train_loop(
     finally:
         bar.close()
         feed.close()
-
-
-def input_pipeline(
-    parts: Parts, sharding: NamedSharding, step: int, saved: dict[str, Any] | None
-) -> pipeline.Batches:
-    """This process's rows of every batch from ``step`` on (or from a saved position)."""
-    recipe = parts.recipe
-    degradation = parts.degradation
-    host = None
-    if not degradation.jittable:
-        host = pipeline.HostDegradation(degradation.ref, recipe.scale, recipe.train.seed)
-    rows = pipeline.process_rows(sharding, (recipe.data.batch,))
-    batch_at = pipeline.BatchAt(patch_sampler(parts), rows, host)
-    options = pipeline.Options(recipe.train.steps, recipe.data.workers, recipe.data.prefetch)
-    return pipeline.Batches(batch_at, options, step, saved)
-
-
-def global_batch(sharding: NamedSharding, rows: np.ndarray, batch: int) -> jax.Array:
-    """One array over every process's devices from this process's rows of it."""
-    return jax.make_array_from_process_local_data(sharding, rows, (batch, *rows.shape[1:]))
-
-
-class Diverged(ZooError):
-    """The loss or a gradient stopped being finite (``train.on_nonfinite: stop``)."""
-
-    exit_code = 3
-
-
-def check_finite(
-    state: State, recipe: Recipe, history: list[dict[str, float]], manager: Any
-) -> None:
-    """Stop with a clear message once a step was not finite, unless the recipe skips them."""
-    first = int(state["first_nonfinite"])
-    if first < 0 or recipe.train.on_nonfinite == "skip":
-        return
-    finite = [h for h in history if h["step"] < first and math.isfinite(h["loss"])]
-    last = (
-        f"last finite loss {finite[-1]['loss']:.6g} at step {finite[-1]['step']}"
-        if finite
-        else "no finite loss was logged"
-    )
-    kept = manager.latest_step()
-    saved = (
-        f"the latest checkpoint, step {kept}, holds the parameters from before it"
-        if kept is not None
-        else "no checkpoint was written"
-    )
-    raise Diverged(
-        f"training diverged: the loss or a gradient was not finite at step {first} ({last}). "
-        f"That step did not change the parameters and {saved}. Lower optimizer.learning_rate, "
-        "set optimizer.clip_norm, check the loss weights and options, or set "
-        "train.on_nonfinite: skip to skip such steps."
-    )
-
-
-def patch_sampler(parts: Parts) -> data.PatchSampler:
-    recipe = parts.recipe
-    images = data.load_images(
-        parts.train_dataset,
-        minimum=recipe.data.patch,
-        resize_to=recipe.data.resize,
-        source=f"data.train ({recipe.data.train})",
-    )
-    return data.PatchSampler(
-        images, recipe.data.patch, recipe.data.batch, recipe.train.seed, recipe.data.augment
-    )
 
 
 def save_state(

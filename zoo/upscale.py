@@ -16,11 +16,10 @@ from flax import nnx
 
 from zoo import assemble, checkpoint, evaluate, reuse
 from zoo import recipe as recipe_lib
-from zoo.pixels import float_to_uint8
 from zoo.provenance import param_shapes, recipe_payload
 from zoo.registry import Registry, get_registry
-from zoo.state import State, all_finite, merge, predict
-from zoo.tiling import ALIGN, DEFAULT_OVERLAP, round_up, upscale_array
+from zoo.state import State, host_all_finite, merge, predict
+from zoo.tiling import ALIGN, DEFAULT_OVERLAP, DEFAULT_TILE, round_up, tiles_needed, upscale_array
 
 # What a weights file keeps of a checkpoint's payload (not the training history).
 EXPORTED_KEYS = ("recipe", "resolved", "zoo_version", "plugins", "parts", "jax_version")
@@ -118,25 +117,36 @@ class TrainedModel:
         return self.recipe.scale
 
     def upscale(
-        self, image: np.ndarray, *, tile: int | None = None, overlap: int | None = None
+        self, image: np.ndarray, *, tile: int | None = DEFAULT_TILE, overlap: int | None = None
     ) -> np.ndarray:
         """Upscale one HWC image (uint8, or float in [0, 1]); returns the same dtype.
 
-        ``tile`` (low-resolution pixels) bounds memory; ``overlap`` is the margin each tile
-        borrows from its neighbours and must cover the receptive field for seamless output
-        (default: measured from the model, see ``default_overlap``).
+        ``tile`` (low-resolution pixels; None: the whole image at once) bounds memory: a uint8
+        image is converted and rounded tile by tile, so no whole float copy of it exists.
+        ``overlap`` is the margin each tile borrows from its neighbours and must cover the
+        receptive field for seamless output (default: measured from the model, see
+        ``default_overlap``; measured only when the image is larger than one tile).
         """
         array = np.asarray(image)
         if array.ndim == 2:
-            array = np.repeat(array[:, :, None], 3, axis=2)
-        if array.ndim != 3 or array.shape[2] != 3:
+            array = array[:, :, None]
+        if array.ndim != 3 or array.shape[2] not in (1, 3):
             raise ValueError(f"expected an (H, W, 3) image, got shape {array.shape}")
+        if array.shape[2] == 1:
+            array = np.repeat(array, 3, axis=2)
         as_uint8 = array.dtype == np.uint8
-        low = array.astype(np.float32) / 255.0 if as_uint8 else array.astype(np.float32)
-        if tile is not None and overlap is None:
-            overlap = self.default_overlap()
-        high = upscale_array(self.lr_predict, low, self.scale, tile=tile, overlap=overlap or 0)
-        return float_to_uint8(high) if as_uint8 else high
+        if not as_uint8:
+            array = array.astype(np.float32, copy=False)
+        if overlap is None:
+            overlap = self.default_overlap() if tiles_needed(array, tile) else 0
+        return upscale_array(
+            self.lr_predict,
+            array,
+            self.scale,
+            tile=tile,
+            overlap=overlap,
+            out_dtype=np.uint8 if as_uint8 else np.float32,
+        )
 
     def lr_predict(self, lr: np.ndarray) -> np.ndarray:
         return np.asarray(self.predict(self.state, jnp.asarray(lr)[None])[0])
@@ -183,7 +193,7 @@ def load(
 
     read = src.read(names_for)
     state: State = {"params": reuse.fill(built["params"], read.arrays), "rest": built["rest"]}
-    if not bool(all_finite(state["params"])):
+    if not host_all_finite(state["params"]):
         raise checkpoint.CheckpointError(
             f"{where}: the parameters saved at step {read.step} are not all finite (the run "
             "diverged before zoo stopped such runs); retrain it, with a lower learning rate."

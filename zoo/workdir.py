@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pydantic
+
 from zoo import atomic, checkpoint
 from zoo.errors import RecipeError, ZooError
 from zoo.evaluate import EvalSet, Evaluation
@@ -116,7 +118,9 @@ def check_resumable(workdir: Path, recipe: Recipe, latest: int | None) -> None:
             cli=f"{workdir}: nothing to resume (no checkpoints); drop --resume.",
         )
     newest = checkpoint.load(workdir)
-    differences = recipe_differences(newest.payload["recipe"], recipe.model_dump(mode="json"))
+    differences = recipe_differences(
+        with_defaults(newest.payload["recipe"]), recipe.model_dump(mode="json")
+    )
     if differences:
         differs = (
             f"{workdir}: the recipe differs from the one this run was started with "
@@ -129,6 +133,15 @@ def check_resumable(workdir: Path, recipe: Recipe, latest: int | None) -> None:
             f"{workdir}: the run already reached step {newest.step}; raise "
             f"train.steps above {newest.step} to train further."
         )
+
+
+def with_defaults(saved: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A saved recipe with the fields added since it was written at their defaults (which
+    reproduce what that run did), so a new field alone does not stop a resume."""
+    try:
+        return Recipe.model_validate(saved).model_dump(mode="json")
+    except pydantic.ValidationError:
+        return saved
 
 
 def outputs_complete(workdir: Path) -> bool:
