@@ -31,6 +31,7 @@ zoo models --table                          # this table, from the installed mod
 python tools/record_metrics.py resnet_x2    # rerun one model's Set5 / Set14 commands, record them
 python docs/gen_models.py                   # this page
 python docs/gen_gallery.py                  # the gallery (needs ../shared/data)
+zoo models --gallery models.html            # the crops of the installed models, as one page
 ```
 
 """

@@ -267,6 +267,16 @@ def upscaled_one_file(result: Result, resources: dict[str, Any]) -> None:
         assert image.format == "PNG" and image.size == (48, 40)  # the 24x20 photo, x2
 
 
+def gallery_shows_every_model(page: Path) -> None:
+    from zoo.models import model_records
+    from zoo.registry import get_registry
+
+    text = page.read_text(encoding="utf-8")
+    for record in model_records(get_registry()):
+        assert f"<section id='{record['name']}'>" in text
+    assert "<span class='name'>bicubic</span>" in text
+
+
 def upscaled_two_images(result: Result, resources: dict[str, Any]) -> None:
     out = resources["tmp"] / "upscaled"
     assert sorted(p.name for p in out.iterdir()) == ["more.png", "photo.png"]
@@ -354,6 +364,37 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     ),
     "zoo eval --model resnet_x2 --data ../shared/data/Set14/HR --convention y --json": Adapted(
         append=("--limit", "1"), needs=("shared_data",), expect=('"convention": "y"',)
+    ),
+    **{
+        f"zoo run recipes/resnet_x{scale}.yaml --workdir runs/resnet_x{scale}": Adapted(
+            append=(
+                *CHEAP,
+                "data.train.path={shared_data}/Sun80",
+                "data.eval.path={shared_data}/Set5/HR",
+                "--workdir",
+                "{tmp}/run",
+            ),
+            needs=("shared_data",),
+            check=trained(2, name=f"resnet_x{scale}", scale=scale, data__patch=32 * scale),
+        )
+        for scale in (3, 4)
+    },
+    **{
+        f"zoo eval --model resnet_x{scale} --data ../shared/data/{dataset}/HR --convention y "
+        "--json": Adapted(
+            append=("--limit", "1"), needs=("shared_data",), expect=(f'"scale": {scale}',)
+        )
+        for scale in (3, 4)
+        for dataset in ("Set5", "Set14")
+    },
+    "python tools/measure_recipe.py recipes/resnet_x4.yaml": Elsewhere(
+        "it trains for most of an hour and rewrites the recipe; what it writes is tested with "
+        "the measurements given",
+        tests=(
+            "test_measure_recipe.py::test_the_time_and_reach_blocks_are_replaced_and_the_rest_kept",
+            "test_measure_recipe.py::test_rewriting_twice_gives_the_same_file",
+        ),
+        options_of="tools/measure_recipe.py",
     ),
     "zoo models --table": Literal(expect=("| model | network | scale |", "`resnet_x2`")),
     "zoo run recipes/ae_x2.yaml --dry-run": Literal(
@@ -483,6 +524,16 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     ),
     # docs/reuse.md: shipped models, fine-tuning, transfer, export, publishing
     "zoo models": Literal(expect=("ae_x2", "x2", "Set5: PSNR")),
+    "zoo models --gallery models.html": Adapted(
+        replace={"models.html": "{tmp}/models.html"},
+        expect=("models beside bicubic on the embedded dataset's holdout split",),
+        check=lambda result, resources: gallery_shows_every_model(resources["tmp"] / "models.html"),
+    ),
+    "zoo models resnet_x2 --gallery resnet_x2.html --data ../shared/data/Set14/HR": Adapted(
+        replace={"resnet_x2.html": "{tmp}/resnet_x2.html"},
+        needs=("shared_data",),
+        expect=("Wrote", "1 model beside bicubic on"),
+    ),
     "zoo upscale --model ae_x2 photo.jpg -o photo_x2.png": Adapted(
         replace={"photo.jpg": "{photo}", "photo_x2.png": "{tmp}/photo_x2.png"},
         expect=("model 'ae_x2', x2",),
