@@ -673,6 +673,23 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         )
         for options in ("--workers 2", "--degradation bicubic")
     },
+    "python benchmarks/precision.py --repeats 3": Elsewhere(
+        "nox's bench session runs the script, and the option is defined",
+        session="bench",
+        session_runs=('"benchmarks/precision.py"',),
+        options_of="benchmarks/precision.py",
+    ),
+    "python benchmarks/upscale_memory.py": Elsewhere(
+        "nox's bench session runs it (minutes: a 6000x4000 photograph)",
+        session="bench",
+        session_runs=('"benchmarks/upscale_memory.py"',),
+    ),
+    "python benchmarks/upscale_memory.py --tile 0": Elsewhere(
+        "nox's bench session runs the script (about 17 GB at --tile 0), and the option is defined",
+        session="bench",
+        session_runs=('"benchmarks/upscale_memory.py"',),
+        options_of="benchmarks/upscale_memory.py",
+    ),
 }
 
 
