@@ -181,11 +181,8 @@ def write_model_gallery(
 
     if not records:
         raise click.UsageError("no models registered: nothing to put in a gallery.")
-    if data is None:
-        gallery.write_gallery(path, records, registry)
-        shown = f"the {gallery.DEFAULT_DATA} dataset's {gallery.DEFAULT_SPLIT} split"
-    else:
-        gallery.write_gallery(path, records, registry, data, None)
-        shown = data
+    split = gallery.DEFAULT_SPLIT if data is None else None  # a folder or dataset: all of it
+    gallery.write_gallery(path, records, registry, data or gallery.DEFAULT_DATA, split)
+    shown = data or f"the {gallery.DEFAULT_DATA} dataset's {gallery.DEFAULT_SPLIT} split"
     count = f"{len(records)} model" + ("s" if len(records) != 1 else "")
     click.echo(f"Wrote {path}: {count} beside bicubic on {shown}.")
