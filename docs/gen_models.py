@@ -1,7 +1,8 @@
-"""Writes docs/models.md, the table of shipped models, from their catalog (`zoo models --table`)."""
+"""Writes docs/models.md: the shipped models' catalog (`zoo models --table`) and measured recipes"""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,8 +10,9 @@ from zoo.models import format_models_table, model_records
 from zoo.registry import get_registry
 
 OUT = Path(__file__).with_name("models.md")
+MEASURED = Path(__file__).resolve().parents[1] / "recipes" / "measured.json"
 
-INTRO = """# Shipped models
+INTRO = """# Models
 
 The pretrained models in the wheel (`plugins/zoo_models/`), each loadable by name (`zoo.load(NAME)`,
 `zoo upscale --model NAME`, `zoo eval --model NAME`, `init_from: {model: NAME}`). This page is
@@ -37,8 +39,32 @@ zoo models --gallery models.html            # the crops of the installed models,
 """
 
 
+MEASURED_NOTE = """
+The rows marked *not shipped* are per-architecture recipes in `recipes/`, each trained once by
+`python tools/measure_recipe.py recipes/NAME.yaml` with nothing else on the machine. That command
+times the whole `zoo run`, measures the final checkpoint with `zoo eval --checkpoint runs/NAME
+--data ../shared/data/SET/HR --convention y --json` and records the numbers, with those commands,
+in `recipes/measured.json`, from which this page takes them; the recipe's own header carries the
+same Time and Reach lines. A design without a published figure at that scale in
+../shared/data/README.md shows none.
+"""
+
+
+def measured_recipes(shipped: set[str]) -> list[dict]:
+    """The recipes tools/measure_recipe.py trained and measured, but not shipped (a shipped
+    model's row comes from its catalog), by scale, then name."""
+    if not MEASURED.exists():
+        return []
+    entries = json.loads(MEASURED.read_text(encoding="utf-8")).values()
+    rows = [entry for entry in entries if entry["name"] not in shipped]
+    return sorted(rows, key=lambda entry: (entry["scale"], entry["name"]))
+
+
 def page() -> str:
-    return INTRO + format_models_table(model_records(get_registry())) + "\n"
+    shipped = model_records(get_registry())
+    rows = shipped + measured_recipes({record["name"] for record in shipped})
+    note = MEASURED_NOTE if len(rows) > len(shipped) else ""
+    return INTRO + format_models_table(rows) + "\n" + note
 
 
 def main() -> None:

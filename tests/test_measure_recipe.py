@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,3 +80,72 @@ def test_rewriting_twice_gives_the_same_file(tool):
     lines = tool.header_lines(FakeRecipe, Path("runs/mine_x3"), 10.0, [(100, 30.0)], NUMBERS)
     once = tool.rewrite_header(RECIPE, lines)
     assert tool.rewrite_header(once, lines) == once
+
+
+def resolved(design: str, scale: int) -> dict:
+    return {
+        "name": f"{design}_x{scale}",
+        "scale": scale,
+        "model": {
+            "encoder": {"name": design},
+            "decoder": {"name": design},
+            "input": "lr",
+            "residual": False,
+        },
+        "data": {"train": {"name": "folder", "path": "../shared/data/Sun80"}},
+        "train": {"steps": 3000, "seed": 0},
+    }
+
+
+def numbers(set5: float) -> dict:
+    return {
+        "Set5": {"model": {"psnr": set5, "ssim": 0.95}, "bicubic": {"psnr": 33.68, "ssim": 0.93}},
+        "Set14": {"model": {"psnr": 32.1, "ssim": 0.9}, "bicubic": {"psnr": 30.24, "ssim": 0.87}},
+    }
+
+
+def test_the_recorded_row_carries_the_paper_and_says_why_when_below_it(tool):
+    entry = tool.result_entry(
+        Path("recipes/fsrcnn_x2.yaml"),
+        resolved("fsrcnn", 2),
+        12.34,
+        numbers(36.5),
+        24_683,
+        Path("runs/fsrcnn_x2"),
+    )
+    assert entry["label"] == "recipes/fsrcnn_x2.yaml (not shipped)"
+    assert entry["network"] == "fsrcnn, lr input" and entry["parameters"] == 24_683
+    assert entry["training_minutes"] == 12.3
+    assert entry["metrics"]["Set5"]["psnr"] == 36.5
+    assert entry["metrics"]["Set14"]["command"] == (
+        "zoo eval --checkpoint runs/fsrcnn_x2 --data ../shared/data/Set14/HR --convention y --json"
+    )
+    assert entry["paper"]["method"] == "FSRCNN" and entry["paper"]["Set5"]["psnr"] == 37.0
+    assert (
+        "12 min on a 2-core CPU with the photographs in ../shared/data/Sun80"
+        in (entry["why_below"])
+    )
+    above = tool.result_entry(
+        Path("recipes/fsrcnn_x2.yaml"), resolved("fsrcnn", 2), 60, numbers(37.2), 1, Path("r")
+    )
+    assert "why_below" not in above
+    # no published figure for ESPCN in the references: none is invented
+    espcn = tool.result_entry(
+        Path("recipes/espcn_x3.yaml"), resolved("espcn", 3), 9, numbers(32.0), 1, Path("r")
+    )
+    assert "paper" not in espcn and "why_below" not in espcn
+
+
+def test_recording_adds_or_replaces_one_entry_and_keeps_the_others(tool, tmp_path):
+    path = tmp_path / "measured.json"
+    tool.record_result({"name": "vdsr_x2", "n": 1}, path)
+    tool.record_result({"name": "espcn_x2", "n": 1}, path)
+    tool.record_result({"name": "vdsr_x2", "n": 2}, path)
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    assert list(entries) == ["espcn_x2", "vdsr_x2"] and entries["vdsr_x2"]["n"] == 2
+
+
+def test_the_paper_row_joins_the_reach_table(tool):
+    paper = {"method": "FSRCNN", "Set5": {"psnr": 33.16}}
+    lines = tool.header_lines(FakeRecipe, Path("runs/mine_x3"), 10.0, [(100, 30.0)], NUMBERS, paper)
+    assert "#          FSRCNN    33.16 / -          -   (published)" in lines

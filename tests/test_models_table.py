@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -89,3 +90,38 @@ def test_the_gallery_shows_every_shipped_model_with_pictures_that_exist():
         line.split("](")[1].rstrip(")") for line in page.splitlines() if line.startswith("![")
     ]
     assert pictures and all((DOCS / picture).is_file() for picture in pictures)
+
+
+def gen_models(monkeypatch, measured: Path):
+    spec = importlib.util.spec_from_file_location("gen_models", DOCS / "gen_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "MEASURED", measured)
+    return module
+
+
+def test_measured_recipes_join_the_table_by_scale_and_a_shipped_one_only_once(
+    monkeypatch, tmp_path
+):
+    measured = tmp_path / "measured.json"
+    rows = {
+        name: record(name=name, scale=scale, label=f"recipes/{name}.yaml (not shipped)")
+        for name, scale in (("srcnn_x4", 4), ("vdsr_x2", 2), ("ae_x2", 2), ("espcn_x2", 2))
+    }
+    measured.write_text(json.dumps(rows), encoding="utf-8")
+    page = gen_models(monkeypatch, measured).page()
+    table = [line for line in page.splitlines() if line.startswith("| ")]
+    labels = [line.split(" | ")[0][2:] for line in table[2:]]
+    shipped = [label for label in labels if not label.startswith("recipes/")]
+    assert labels[len(shipped) :] == [
+        "recipes/espcn_x2.yaml (not shipped)",
+        "recipes/vdsr_x2.yaml (not shipped)",
+        "recipes/srcnn_x4.yaml (not shipped)",
+    ]
+    # ae_x2 is shipped: its row is the catalog's, never the measured copy
+    assert shipped.count("`ae_x2`") == 1 and "recipes/ae_x2.yaml (not shipped)" not in labels
+
+
+def test_without_measured_recipes_the_table_is_the_catalogs(monkeypatch, tmp_path):
+    page = gen_models(monkeypatch, tmp_path / "absent.json").page()
+    assert "(not shipped)" not in page and "`ae_x2`" in page

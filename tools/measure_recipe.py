@@ -7,8 +7,11 @@ Runs ``zoo run RECIPE --workdir DIR`` (unless ``--no-train``: an existing run is
 it on the wall clock, then, for each set, ``zoo eval --checkpoint DIR --data
 ../shared/data/SET/HR --convention y --json``, and rewrites the recipe's ``# Time:`` and ``#
 Reach:`` header lines from what they printed: the machine, the minutes, the Set5 numbers seen
-during the run and the final table beside bicubic. Nothing else in the file changes, and it is
-replaced atomically. Run it with nothing else on the machine: the minutes are the claim.
+during the run and the final table beside bicubic and the paper (tools/published.py). Nothing
+else in the file changes, and it is replaced atomically. The same numbers, with the parameter
+count and the commands, go into ``recipes/measured.json`` under the recipe's name, which
+``python docs/gen_models.py`` turns into docs/models.md's rows for recipes that are not shipped.
+Run it with nothing else on the machine: the minutes are the claim.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from published import published, why_below
 from record_metrics import REPO, SETS, measure
 
 from zoo import atomic
+from zoo.models import network_text
 
 CONTINUATION = re.compile(r"#\s{3,}\S")
+MEASURED = REPO / "recipes" / "measured.json"
 
 
 def machine() -> str:
@@ -86,8 +92,20 @@ def eval_label(recipe: Any) -> str:
     return folder.parent.name if folder.name == "HR" else folder.name
 
 
+def paper_cell(values: dict | None) -> str:
+    if not values:
+        return "-"
+    ssim = values.get("ssim")
+    return f"{values['psnr']:.2f} / " + (f"{ssim:.4f}" if ssim is not None else "-")
+
+
 def header_lines(
-    recipe: Any, workdir: Path, minutes: float, seen: list[tuple[int, float]], numbers: dict
+    recipe: Any,
+    workdir: Path,
+    minutes: float,
+    seen: list[tuple[int, float]],
+    numbers: dict,
+    paper: dict | None = None,
 ) -> list[str]:
     scale, seed = recipe.scale, recipe.train.seed
     wall = f"{int(minutes)}:{round(minutes % 1 * 60):02d}"
@@ -109,10 +127,82 @@ def header_lines(
             for s in SETS
         )
         lines.append(f"#          {system:<10}{cells}".rstrip())
+    if paper:
+        cells = "".join(paper_cell(paper.get(s)).ljust(19) for s in SETS)
+        lines.append(f"#          {paper['method']:<10}{cells}".rstrip() + "   (published)")
     lines.append(
         f"#        (zoo eval --checkpoint {workdir} --data ../shared/data/SET/HR --convention y)"
     )
     return lines
+
+
+def result_entry(
+    recipe_file: Path,
+    resolved: dict,
+    minutes: float,
+    numbers: dict,
+    parameters: int,
+    workdir: Path,
+) -> dict[str, Any]:
+    """The recipe's row of docs/models.md: what was trained, how long, and what it measured."""
+    design = resolved["model"]["encoder"]["name"]
+    scale = int(resolved["scale"])
+    metrics = {}
+    for dataset in SETS:
+        model, bicubic = numbers[dataset]["model"], numbers[dataset]["bicubic"]
+        metrics[dataset] = {
+            "psnr": round(model["psnr"], 4),
+            "ssim": round(model["ssim"], 4),
+            "bicubic_psnr": round(bicubic["psnr"], 4),
+            "bicubic_ssim": round(bicubic["ssim"], 4),
+            "convention": "y",
+            "command": f"zoo eval --checkpoint {workdir} --data ../shared/data/{dataset}/HR "
+            "--convention y --json",
+        }
+    entry: dict[str, Any] = {
+        "name": resolved["name"],
+        "label": f"{recipe_file.as_posix()} (not shipped)",
+        "network": network_text(resolved),
+        "scale": scale,
+        "parameters": parameters,
+        "training_minutes": round(minutes, 1),
+        "training": f"{resolved['train']['steps']:,} steps, seed {resolved['train']['seed']}, "
+        f"on a {machine()} CPU with nothing else running",
+        "command": f"python tools/measure_recipe.py {recipe_file.as_posix()}",
+        "metrics": metrics,
+    }
+    paper = published(design, scale)
+    if paper:
+        entry["paper"] = paper
+        if metrics["Set5"]["psnr"] < paper["Set5"]["psnr"]:
+            entry["why_below"] = why_below(design, minutes, training_data(resolved))
+    return entry
+
+
+def training_data(resolved: dict) -> str:
+    train = resolved["data"]["train"]
+    path = train.get("path")
+    if path is None:
+        return f"the {train['name']} dataset"
+    return f"the photographs in {path}"
+
+
+def record_result(entry: dict[str, Any], path: Path = MEASURED) -> None:
+    """Add or replace the recipe's entry in ``path``, atomically, the others kept in name order."""
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    entries[entry["name"]] = entry
+    ordered = dict(sorted(entries.items()))
+    atomic.write_text(path, json.dumps(ordered, indent=2) + "\n")
+
+
+def parameter_count(workdir: Path) -> int:
+    """Every trainable scalar of the run's model, from the shapes its checkpoint records."""
+    import math
+
+    import zoo
+
+    shapes = zoo.load(REPO / workdir).payload["params"]
+    return sum(math.prod(leaf["shape"]) for leaf in shapes.values())
 
 
 def rewrite_header(text: str, new: list[str]) -> str:
@@ -158,11 +248,16 @@ def main() -> None:
     else:
         minutes = train(args.recipe, workdir)
     seen = during_run(REPO / workdir)
-    lines = header_lines(recipe, workdir, minutes, seen, final_numbers(workdir))
+    numbers = final_numbers(workdir)
+    resolved = json.loads((REPO / workdir / "recipe.json").read_text(encoding="utf-8"))["resolved"]
+    paper = published(resolved["model"]["encoder"]["name"], recipe.scale)
+    lines = header_lines(recipe, workdir, minutes, seen, numbers, paper)
     path = REPO / args.recipe
     atomic.write_text(path, rewrite_header(path.read_text(encoding="utf-8"), lines))
+    entry = result_entry(args.recipe, resolved, minutes, numbers, parameter_count(workdir), workdir)
+    record_result(entry)
     print("\n".join(lines))
-    print(f"Rewrote the Time and Reach lines of {args.recipe}.")
+    print(f"Rewrote the Time and Reach lines of {args.recipe}; recorded it in {MEASURED}.")
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ def model_records(registry: Any) -> list[dict[str, Any]]:
             "weights": str(entry.factory.weights),
         }
         record.update({key: _plain(value) for key, value in entry.meta.items()})
-        record.setdefault("network", _network(entry.factory.registered_recipe()))
+        record.setdefault("network", network_text(entry.factory.registered_recipe()))
         records.append(record)
     return records
 
@@ -170,8 +170,8 @@ def format_models_table(records: list[dict[str, Any]]) -> str:
         metrics = record.get("metrics") or {}
         paper = record.get("paper") or {}
         cells = [
-            f"`{record['name']}`",
-            str(record.get("network") or _network(record.get("recipe"))),
+            label(record),
+            str(record.get("network") or network_text(record.get("recipe"))),
             f"x{record['scale']}",
             f"{record['parameters']:,}" if isinstance(record.get("parameters"), int) else "",
             _minutes(record.get("training_minutes")),
@@ -182,13 +182,19 @@ def format_models_table(records: list[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
         if record.get("why_below"):
             notes.append(
-                f"- `{record['name']}` is below {paper.get('method', 'its paper')}: "
+                f"- {label(record)} is below {paper.get('method', 'its paper')}: "
                 f"{record['why_below']}"
             )
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
-def _network(recipe: Any) -> str:
+def label(record: Mapping[str, Any]) -> str:
+    """A row's first cell: the model's name, or what a measured recipe calls itself."""
+    return str(record.get("label") or f"`{record['name']}`")
+
+
+def network_text(recipe: Any) -> str:
+    """``resnet + pixelshuffle, lr input + residual``: a resolved recipe's network, in words."""
     model = recipe.get("model", {}) if isinstance(recipe, Mapping) else {}
     encoder = (model.get("encoder") or {}).get("name")
     decoder = (model.get("decoder") or {}).get("name")
