@@ -206,6 +206,10 @@ class Elsewhere:
     ci_runs: tuple[str, ...] = ()  # text .ci/run contains
     tests: tuple[str, ...] = ()  # "test_file.py::test_name", each defined in tests/
     options_of: str | None = None  # a script whose argparse defines every --option shown
+    table_runs: tuple[str, ...] = ()  # text benchmarks/table.py (the bench session's) contains
+
+
+BENCH_TABLE = ('"benchmarks/table.py"',)  # the bench session runs every benchmark through it
 
 
 # Cheap settings for a real training run: two steps, evaluation and checkpoint at the end only,
@@ -378,6 +382,26 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
             expect=('"convention": "y"', f'"scale": {scale}'),
         )
         for scale in (2, 3, 4)
+        for dataset in ("Set5", "Set14")
+    },
+    # The DLI course's network at x2, trained on patches (the shipped dli_x2).
+    "zoo run recipes/dli_x2.yaml --workdir runs/dli_x2": Adapted(
+        append=(
+            *CHEAP,
+            "data.train.path={shared_data}/Sun80",
+            "data.eval.path={shared_data}/Set5/HR",
+            "--workdir",
+            "{tmp}/run",
+        ),
+        needs=("shared_data",),
+        check=trained(2, name="dli_x2", data__patch=48, model__input="upsampled"),
+    ),
+    **{
+        f"zoo eval --model dli_x2 --data ../shared/data/{dataset}/HR --convention y --json": Adapted(
+            append=("--limit", "1"),
+            needs=("shared_data",),
+            expect=('"convention": "y"', '"scale": 2'),
+        )
         for dataset in ("Set5", "Set14")
     },
     "python tools/measure_recipe.py recipes/resnet_x4.yaml": Elsewhere(
@@ -619,7 +643,10 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     # Benchmarks (need PyTorch: the bench session installs it)
     "nox -s bench": Elsewhere("the nox session itself", session="bench"),
     "python benchmarks/train_step.py": Elsewhere(
-        "nox's bench session runs it", session="bench", session_runs=('"benchmarks/train_step.py"',)
+        "nox's bench session runs it",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"train_step.py"',),
     ),
     (
         "python benchmarks/train_step.py [--batch 16] [--size 64] [--steps 3] [--repeats 5]"
@@ -627,11 +654,15 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     ): Elsewhere(
         "a synopsis: nox's bench session runs the script, and each option shown is defined",
         session="bench",
-        session_runs=('"benchmarks/train_step.py"',),
+        session_runs=BENCH_TABLE,
+        table_runs=('"train_step.py"',),
         options_of="benchmarks/train_step.py",
     ),
     "python benchmarks/metrics.py": Elsewhere(
-        "nox's bench session runs it", session="bench", session_runs=('"benchmarks/metrics.py"',)
+        "nox's bench session runs it",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"metrics.py"',),
     ),
     "python docs/gen_models.py": Elsewhere(
         "the docs session regenerates the page; a test fails when docs/models.md is stale",
@@ -655,13 +686,17 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         ),
     ),
     "python benchmarks/pipeline.py": Elsewhere(
-        "nox's bench session runs it", session="bench", session_runs=('"benchmarks/pipeline.py"',)
+        "nox's bench session runs it",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"pipeline.py"',),
     ),
     **{
         f"python benchmarks/pipeline.py {options}": Elsewhere(
             "nox's bench session runs the script, and each option shown is defined",
             session="bench",
-            session_runs=('"benchmarks/pipeline.py"',),
+            session_runs=BENCH_TABLE,
+            table_runs=('"pipeline.py"',),
             options_of="benchmarks/pipeline.py",
         )
         for options in ("--workers 2", "--degradation bicubic")
@@ -669,18 +704,21 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
     "python benchmarks/precision.py --repeats 3": Elsewhere(
         "nox's bench session runs the script, and the option is defined",
         session="bench",
-        session_runs=('"benchmarks/precision.py"',),
+        session_runs=BENCH_TABLE,
+        table_runs=('"precision.py"',),
         options_of="benchmarks/precision.py",
     ),
     "python benchmarks/upscale_memory.py": Elsewhere(
         "nox's bench session runs it (minutes: a 6000x4000 photograph)",
         session="bench",
-        session_runs=('"benchmarks/upscale_memory.py"',),
+        session_runs=BENCH_TABLE,
+        table_runs=('"upscale_memory.py"',),
     ),
     "python benchmarks/upscale_memory.py --tile 0": Elsewhere(
         "nox's bench session runs the script (about 17 GB at --tile 0), and the option is defined",
         session="bench",
-        session_runs=('"benchmarks/upscale_memory.py"',),
+        session_runs=BENCH_TABLE,
+        table_runs=('"upscale_memory.py"',),
         options_of="benchmarks/upscale_memory.py",
     ),
 }
@@ -765,6 +803,10 @@ def test_elsewhere(command, how):
         file, _, name = test.partition("::")
         source = (REPO / "tests" / file).read_text(encoding="utf-8")
         assert re.search(rf"^def {re.escape(name)}\(", source, flags=re.M), f"no test {test}"
+    if how.table_runs:
+        table = (REPO / "benchmarks" / "table.py").read_text(encoding="utf-8")
+        for text in how.table_runs:
+            assert text in table, f"benchmarks/table.py does not run {text}"
     if how.options_of:
         script = (REPO / how.options_of).read_text(encoding="utf-8")
         for option in re.findall(r"--[\w-]+", command):
