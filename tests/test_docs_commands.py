@@ -397,7 +397,8 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         check=trained(2, name="dli_x2", data__patch=48, model__input="upsampled"),
     ),
     **{
-        f"zoo eval --model dli_x2 --data ../shared/data/{dataset}/HR --convention y --json": Adapted(
+        f"zoo eval --model dli_x2 --data ../shared/data/{dataset}/HR --convention y "
+        "--json": Adapted(
             append=("--limit", "1"),
             needs=("shared_data",),
             expect=('"convention": "y"', '"scale": 2'),

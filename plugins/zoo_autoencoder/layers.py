@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from zoo_autoencoder import cpu_conv
+
 Output = Literal["relu", "sigmoid", "none"]
 
 DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()
@@ -34,7 +36,13 @@ def conv(
 ) -> nnx.Conv:
     """A size x size 'SAME' convolution with bias."""
     return nnx.Conv(
-        in_channels, out_channels, (size, size), padding="SAME", kernel_init=kernel_init, rngs=rngs
+        in_channels,
+        out_channels,
+        (size, size),
+        padding="SAME",
+        kernel_init=kernel_init,
+        conv_general_dilated=cpu_conv.conv_general_dilated,
+        rngs=rngs,
     )
 
 
