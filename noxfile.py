@@ -103,12 +103,8 @@ def example_plugin(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against scikit-image / scipy and PyTorch (CPU), printed as ratios."""
+    """Every benchmark against its peer (scikit-image, scipy, PyTorch CPU) as one table."""
     session.install(".")
     install_group(session, "bench")
     env = {**CACHE_ENV, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    session.run("python", "benchmarks/metrics.py", *session.posargs, env=env)
-    session.run("python", "benchmarks/train_step.py", *session.posargs, env=env)
-    session.run("python", "benchmarks/pipeline.py", *session.posargs, env=env)
-    session.run("python", "benchmarks/precision.py", *session.posargs, env=env)
-    session.run("python", "benchmarks/upscale_memory.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/table.py", *session.posargs, env=env)

@@ -13,9 +13,11 @@ about speed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -111,7 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peer-dtype", choices=("float32", "float64"), default="float32")
-    args = parser.parse_args(argv)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    # `nox -s bench -- ARGS` hands every benchmark the same ARGS: report the others, go on
+    args, ignored = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if ignored:
+        print(f"metrics.py: ignoring {' '.join(ignored)}", file=sys.stderr)
     names = [name.strip() for name in args.metrics.split(",") if name.strip()]
     unknown = [name for name in names if name not in PEERS]
     if unknown:
@@ -120,25 +126,47 @@ def main(argv: list[str] | None = None) -> None:
     pred, target = images(args.batch, args.size, args.seed)
     device = jax.devices()[0]
     host = platform.processor() or platform.machine()
-    print(
-        f"{args.batch} x {args.size} x {args.size} x 3 float32 (peers {args.peer_dtype}), median "
-        f"of {args.repeats}; zoo on {device.platform} ({device.device_kind}), peers on {host}, "
-        f"{os.cpu_count()} CPUs"
-    )
     pred_device, target_device = jax.device_put(pred), jax.device_put(target)
-    header = f"{'metric':<9} {'zoo ms':>9} {'peer ms':>9} {'speed-up':>9} {'max |diff|':>11}  peer"
-    print(header)
-    print("-" * len(header))
+    rows = []
     for name in names:
         description, peer = PEERS[name]
         zoo_seconds, zoo_values = time_zoo(name, pred_device, target_device, args.repeats)
         peer_seconds, peer_values = time_peer(
             peer, pred.astype(args.peer_dtype), target.astype(args.peer_dtype), args.repeats
         )
-        difference = float(np.max(np.abs(zoo_values - peer_values)))
+        rows.append(
+            {
+                "metric": name,
+                "zoo_seconds": zoo_seconds,
+                "peer_seconds": peer_seconds,
+                "peer": description,
+                "max_abs_difference": float(np.max(np.abs(zoo_values - peer_values))),
+            }
+        )
+    result = {
+        "benchmark": "metrics",
+        "images": [args.batch, args.size, args.size, 3],
+        "peer_dtype": args.peer_dtype,
+        "repeats": args.repeats,
+        "device": f"{device.platform} ({device.device_kind})",
+        "rows": rows,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(
+        f"{args.batch} x {args.size} x {args.size} x 3 float32 (peers {args.peer_dtype}), median "
+        f"of {args.repeats}; zoo on {result['device']}, peers on {host}, {os.cpu_count()} CPUs"
+    )
+    header = f"{'metric':<9} {'zoo ms':>9} {'peer ms':>9} {'speed-up':>9} {'max |diff|':>11}  peer"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
         print(
-            f"{name:<9} {zoo_seconds * 1e3:>9.2f} {peer_seconds * 1e3:>9.2f} "
-            f"{peer_seconds / zoo_seconds:>8.1f}x {difference:>11.2e}  {description}"
+            f"{row['metric']:<9} {row['zoo_seconds'] * 1e3:>9.2f} "
+            f"{row['peer_seconds'] * 1e3:>9.2f} "
+            f"{row['peer_seconds'] / row['zoo_seconds']:>8.1f}x "
+            f"{row['max_abs_difference']:>11.2e}  {row['peer']}"
         )
 
 

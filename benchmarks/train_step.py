@@ -1,4 +1,14 @@
-"""DLI train-step throughput: zoo's production step (JAX, CPU) against the same network in torch."""
+"""Train-step throughput: zoo's production step (JAX, CPU) against the same network in PyTorch.
+
+    python benchmarks/train_step.py                          # the DLI network, batch 16 of 64 px
+    python benchmarks/train_step.py --batch 10 --size 256    # the course's own training shape
+    python benchmarks/train_step.py --network ae_x2          # recipes/ae_x2.yaml's, batch 8 of 64
+
+Both sides run the same network, loss and optimizer on the same batch, alternating within each
+repeat; the report gives each side's seconds per step, their ratio, and the GFLOP/s each reaches
+(XLA's count of the step's floating-point operations over its time, the same count for both)
+next to a float32 matrix multiply timed in the same run, the machine's practical peak.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 import torch_dli
+import torch_resnet
 from flax import nnx
 from torch import nn
 
@@ -27,8 +38,14 @@ from zoo.registry import get_registry
 
 REPO = Path(__file__).resolve().parents[1]
 SCALE = 2
-PARAMETERS = 1_110_403  # REFERENCE.md: the whole DLI model
 ACTIVITY_L1 = 1e-9  # the course's activity regulariser, the dli plugins' default
+MATMUL_SIZE = 2048
+# network: (recipe, parameters, default batch, default HR size, description)
+NETWORKS = {
+    # REFERENCE.md: the whole DLI model
+    "dli": ("dli.yaml", 1_110_403, 16, 64, "DLI network, upsampled input"),
+    "ae_x2": ("ae_x2.yaml", 161_580, 8, 64, "ae_x2 network, lr input + bicubic residual"),
+}
 WARMUP_STEPS = 2  # the first compiles (JAX) or allocates (PyTorch); neither is timed
 Step = Callable[[np.ndarray], Any]
 
@@ -46,8 +63,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     `nox -s bench -- ARGS` passes the same ARGS to every benchmark script.
     """
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batch", type=positive, default=16, help="images per step (16)")
-    parser.add_argument("--size", type=positive, default=64, help="HR patch side, 4 | size (64)")
+    parser.add_argument(
+        "--network", choices=sorted(NETWORKS), default="dli", help="the network (dli)"
+    )
+    parser.add_argument("--batch", type=positive, help="images per step (dli 16, ae_x2 8)")
+    parser.add_argument("--size", type=positive, help="HR patch side, 4 | size (64)")
     parser.add_argument("--steps", type=positive, default=3, help="timed steps per repeat (3)")
     parser.add_argument("--repeats", type=positive, default=5, help="timed repeats (5)")
     parser.add_argument(
@@ -57,6 +77,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         print(f"train_step.py: ignoring {' '.join(unknown)}", file=sys.stderr)
+    _, _, batch, size, _ = NETWORKS[args.network]
+    args.batch, args.size = args.batch or batch, args.size or size
     if args.size % 4:
         parser.error(f"--size must be a multiple of 4 (x2 degradation, two poolings): {args.size}")
     return args
@@ -111,15 +133,15 @@ def adds_penalty(
     return bool(abs(value - plain - penalty) < abs(value - plain))
 
 
-def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
+def zoo_step(network: str, steps: int, hr: np.ndarray) -> tuple[Step, int, bool, float]:
     """The production step from zoo.train.compile_steps: state donated, degradation inside.
 
-    Returns the step as a function of the host batch, the model's parameter count, and whether
-    the production loss includes the model's activity penalty.
+    Returns the step as a function of the host batch, the model's parameter count, whether the
+    production loss includes the model's activity penalty, and XLA's FLOP count of one step.
     """
     batch, size = hr.shape[0], hr.shape[1]
     recipe = recipe_lib.load(
-        REPO / "recipes" / "dli.yaml",
+        REPO / "recipes" / NETWORKS[network][0],
         [f"data.batch={batch}", f"data.patch={size}", f"train.steps={steps}"],
     )
     parts = assemble.assemble(recipe, get_registry(), devices=jax.devices()[:1])
@@ -128,29 +150,48 @@ def zoo_step(steps: int, hr: np.ndarray) -> tuple[Step, int, bool]:
     penalty = adds_penalty(model, loss, degrade, hr)
     compiled = train.compile_steps(model, optimizer, loss, degrade, seed=0, mesh=parts.mesh)
     holder = {"state": compiled.init()}
+    cost = compiled.train.lower(holder["state"], jax.device_put(hr)).compile().cost_analysis()
+    flops = float((cost[0] if isinstance(cost, list) else cost).get("flops", 0.0))
 
     def step(batch: np.ndarray) -> Any:
         holder["state"], value = compiled.train(holder["state"], jax.device_put(batch))
         return holder["state"], value
 
-    return step, model_lib.count_parameters(model), penalty
+    return step, model_lib.count_parameters(model), penalty, flops
 
 
 # ---------------------------------------------------------------------------------------------
 # PyTorch
 
 
-def torch_step(activity_l1: float) -> tuple[Step, int]:
-    """The PyTorch peer's train step as a function of the host NHWC batch; its parameter count."""
+def torch_step(network: str, activity_l1: float) -> tuple[Step, int]:
+    """The PyTorch peer's train step as a function of the host NCHW batch; its parameter count."""
     torch.manual_seed(0)
-    model = torch_dli.DLI(activity_l1=activity_l1).train()
-    optimizer = torch_dli.make_optimizer(model)
+    if network == "dli":
+        peer: Any = torch_dli
+        model: nn.Module = torch_dli.DLI(activity_l1=activity_l1).train()
+    else:
+        peer, model = torch_resnet, torch_resnet.ResNetSR(scale=SCALE).train()
+    optimizer = peer.make_optimizer(model)
     loss = nn.MSELoss()
 
     def step(batch: np.ndarray) -> Any:
-        return torch_dli.train_step(model, optimizer, loss, torch.from_numpy(batch), SCALE)
+        return peer.train_step(model, optimizer, loss, torch.from_numpy(batch), SCALE)
 
     return step, torch_dli.count_parameters(model)
+
+
+def matmul_gflops(repeats: int) -> float:
+    """A float32 matrix multiply's GFLOP/s under XLA on this machine, best of ``repeats``."""
+    a = jnp.ones((MATMUL_SIZE, MATMUL_SIZE), jnp.float32)
+    product = jax.jit(jnp.matmul)
+    jax.block_until_ready(product(a, a))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(product(a, a))
+        best = min(best, time.perf_counter() - start)
+    return 2 * MATMUL_SIZE**3 / best / 1e9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +217,9 @@ def time_sides(sides: list[tuple[Step, np.ndarray]], steps: int, repeats: int) -
     return seconds
 
 
-def summary(name: str, parameters: int, seconds: list[float], args: argparse.Namespace) -> dict:
+def summary(
+    name: str, parameters: int, seconds: list[float], flops: float, args: argparse.Namespace
+) -> dict:
     median = statistics.median(seconds)
     return {
         "name": name,
@@ -184,21 +227,26 @@ def summary(name: str, parameters: int, seconds: list[float], args: argparse.Nam
         "seconds_per_repeat": [round(s, 4) for s in seconds],
         "seconds_per_step": median / args.steps,
         "images_per_second": args.batch * args.steps / median,
+        "gflops": flops * args.steps / median / 1e9,
     }
 
 
-def check_parameters(counts: dict[str, int]) -> None:
-    """Both networks must be the DLI network: stop before timing anything else."""
-    wrong = [f"{name} has {count:,}" for name, count in counts.items() if count != PARAMETERS]
+def check_parameters(network: str, counts: dict[str, int]) -> None:
+    """Both sides must be the same network: stop before timing anything else."""
+    expected = NETWORKS[network][1]
+    wrong = [f"{name} has {count:,}" for name, count in counts.items() if count != expected]
     if wrong:
-        raise SystemExit(f"the DLI network has {PARAMETERS:,} parameters, but {'; '.join(wrong)}.")
+        raise SystemExit(
+            f"the {network} network has {expected:,} parameters, but {'; '.join(wrong)}."
+        )
 
 
 def report(result: dict) -> str:
     lines = [
-        f"DLI train step (x{SCALE}, upsampled input): batch {result['batch']} of "
+        f"{NETWORKS[result['network']][4]} train step (x{SCALE}): batch {result['batch']} of "
         f"{result['size']}x{result['size']} RGB, {result['threads']} CPU thread(s), "
-        f"median of {result['repeats']} x {result['steps']} steps",
+        f"median of {result['repeats']} x {result['steps']} steps, "
+        f"{result['flops_per_step'] / 1e9:,.1f} GFLOP a step",
         "  activity L1 penalty in the loss: "
         + ("yes, in both" if result["activity_l1_in_loss"] else "no (not in zoo.train's loss)"),
     ]
@@ -206,8 +254,13 @@ def report(result: dict) -> str:
         lines.append(
             f"  {side['name']:<24} {side['parameters']:>10,} parameters "
             f"{side['images_per_second']:>9.2f} images/s {side['seconds_per_step']:>8.3f} s/step"
+            f" {side['gflops']:>7.1f} GFLOP/s"
         )
     lines.append(f"  ratio zoo/torch {result['ratio']:.2f} (above 1: zoo is faster)")
+    lines.append(
+        f"  float32 matmul {MATMUL_SIZE}x{MATMUL_SIZE} under XLA: {result['matmul_gflops']:.1f}"
+        " GFLOP/s (the machine's practical peak, same run)"
+    )
     return "\n".join(lines)
 
 
@@ -216,18 +269,23 @@ def main(argv: list[str] | None = None) -> None:
     jax.config.update("jax_platforms", "cpu")  # the peer is PyTorch on the CPU
     threads = match_threads(args.threads)
     batch = random_batch(args.batch, args.size)
-    zoo, zoo_parameters, penalty = zoo_step(args.steps, batch)
-    peer, torch_parameters = torch_step(ACTIVITY_L1 if penalty else 0.0)
-    check_parameters({"zoo": zoo_parameters, "torch": torch_parameters})
+    zoo, zoo_parameters, penalty, flops = zoo_step(args.network, args.steps, batch)
+    peer, torch_parameters = torch_step(args.network, ACTIVITY_L1 if penalty else 0.0)
+    check_parameters(args.network, {"zoo": zoo_parameters, "torch": torch_parameters})
     nchw = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     zoo_seconds, torch_seconds = time_sides([(zoo, batch), (peer, nchw)], args.steps, args.repeats)
+    zoo_name, torch_name = f"zoo (jax {jax.__version__})", f"torch {torch.__version__}"
     result = {
-        "benchmark": "dli_train_step",
+        "benchmark": f"{args.network}_train_step",
+        "network": args.network,
         **{k: getattr(args, k) for k in ("batch", "size", "steps", "repeats")},
         "threads": threads,
         "activity_l1_in_loss": penalty,
-        "zoo": summary(f"zoo (jax {jax.__version__})", zoo_parameters, zoo_seconds, args),
-        "torch": summary(f"torch {torch.__version__}", torch_parameters, torch_seconds, args),
+        "flops_per_step": flops,
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "zoo": summary(zoo_name, zoo_parameters, zoo_seconds, flops, args),
+        "torch": summary(torch_name, torch_parameters, torch_seconds, flops, args),
+        "matmul_gflops": matmul_gflops(args.repeats),
     }
     result["ratio"] = result["zoo"]["images_per_second"] / result["torch"]["images_per_second"]
     print(json.dumps(result, indent=2) if args.json else report(result))

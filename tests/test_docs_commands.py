@@ -659,6 +659,44 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         table_runs=('"train_step.py"',),
         options_of="benchmarks/train_step.py",
     ),
+    **{
+        f"python benchmarks/table.py {options}": Elsewhere(
+            "nox's bench session runs the script, and each option shown is defined",
+            session="bench",
+            session_runs=BENCH_TABLE,
+            options_of="benchmarks/table.py",
+        )
+        for options in ("--only train_step_dli --only conv_layers_course", "--json bench.json")
+    },
+    **{
+        f"python benchmarks/train_step.py {options}": Elsewhere(
+            "nox's bench session runs the script, and each option shown is defined",
+            session="bench",
+            session_runs=BENCH_TABLE,
+            table_runs=('"train_step.py"',),
+            options_of="benchmarks/train_step.py",
+        )
+        for options in ("--network ae_x2", "--batch 10 --size 256 --repeats 3 --steps 1")
+    },
+    "python benchmarks/startup.py": Elsewhere(
+        "nox's bench session runs it",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"startup.py"',),
+    ),
+    "python benchmarks/conv_layers.py": Elsewhere(
+        "nox's bench session runs it",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"conv_layers.py"',),
+    ),
+    "python benchmarks/conv_layers.py --batch 10 --size 256 --lax": Elsewhere(
+        "nox's bench session runs the script, and each option shown is defined",
+        session="bench",
+        session_runs=BENCH_TABLE,
+        table_runs=('"conv_layers.py"',),
+        options_of="benchmarks/conv_layers.py",
+    ),
     "python benchmarks/metrics.py": Elsewhere(
         "nox's bench session runs it",
         session="bench",

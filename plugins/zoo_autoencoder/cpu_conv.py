@@ -1,4 +1,4 @@
-"""Odd-sized 'SAME' convolutions whose kernel gradient is k x k matrix products on the CPU.
+"""3x3 'SAME' convolutions whose kernel gradient is nine matrix products on the CPU.
 
 XLA:CPU computes a convolution's kernel gradient as one more convolution whose window is the
 whole image, and that runs at 10-20 GFLOP/s on this project's CPU for the full-resolution layers
@@ -6,12 +6,12 @@ of the DLI network, where a matrix product runs at 60-130: it is most of a train
 (docs/benchmarks.md, `benchmarks/conv_layers.py`). Here the forward pass and the input gradient
 stay ``lax.conv_general_dilated`` (the input gradient is the forward convolution of the output
 gradient with the flipped kernel, which XLA does well), and on the CPU the kernel gradient is,
-for each of the k x k kernel taps, the product of the shifted input with the output gradient,
+for each of the nine kernel taps, the product of the shifted input with the output gradient,
 with the pixels as the contracted dimension. On every other platform the backward pass is XLA's
 own (cuDNN on a GPU): ``lax.platform_dependent`` chooses when the program is lowered.
 
 Anything else a caller asks of ``conv_general_dilated`` (strides, dilation, groups, explicit
-padding, other layouts) goes to ``lax.conv_general_dilated`` unchanged.
+padding, other kernel sizes and layouts) goes to ``lax.conv_general_dilated`` unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from jax import lax
 
 NHWC = ("NHWC", "HWIO", "NHWC")
+MIN_OUTPUT_CHANNELS = 8
 _NHWC_NUMBERS = lax.conv_dimension_numbers((1, 1, 1, 1), (1, 1, 1, 1), NHWC)
 
 
@@ -66,17 +67,19 @@ def _undilated(*dilations: Sequence[int] | None) -> bool:
 def _same_nhwc(
     lhs: jax.Array, rhs: jax.Array, strides: Sequence[int], padding: Any, dimension_numbers: Any
 ) -> bool:
-    """Whether the call is a stride-1, odd-kernel, 'SAME' NHWC / HWIO convolution."""
+    """Whether the call is a stride-1, 3x3, 'SAME' NHWC / HWIO convolution."""
     if lhs.ndim != 4 or rhs.ndim != 4 or tuple(strides) != (1, 1):
         return False
     if lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers) != _NHWC_NUMBERS:
         return False
-    kh, kw = rhs.shape[:2]
-    if kh % 2 == 0 or kw % 2 == 0:
+    # Measured faster for 3x3 kernels only (benchmarks/conv_layers.py): a 9x9 one would be 81
+    # products of a few channels each, which XLA's own gradient may well beat.
+    # A product with a few output channels (an RGB output layer) is slower than XLA's gradient.
+    if tuple(rhs.shape[:2]) != (3, 3) or rhs.shape[3] < MIN_OUTPUT_CHANNELS:
         return False
     if isinstance(padding, str):
         return padding == "SAME"
-    return [tuple(pair) for pair in padding] == [(kh // 2, kh // 2), (kw // 2, kw // 2)]
+    return [tuple(pair) for pair in padding] == [(1, 1), (1, 1)]
 
 
 def _forward_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
