@@ -384,6 +384,29 @@ COMMANDS: dict[str, Literal | Adapted | Elsewhere] = {
         for scale in (2, 3, 4)
         for dataset in ("Set5", "Set14")
     },
+    # The classic networks: one recipe per design and scale, measured, not shipped.
+    "zoo run recipes/fsrcnn_x3.yaml --workdir runs/fsrcnn_x3": Adapted(
+        append=(
+            *CHEAP,
+            "data.train.path={shared_data}/Sun80",
+            "data.eval.path={shared_data}/Set5/HR",
+            "--workdir",
+            "{tmp}/run",
+        ),
+        needs=("shared_data",),
+        check=trained(
+            2, name="fsrcnn_x3", scale=3, model__encoder__name="fsrcnn", eval__convention="y"
+        ),
+    ),
+    "python tools/measure_recipe.py recipes/fsrcnn_x3.yaml": Elsewhere(
+        "it trains the recipe for minutes and rewrites it; what it writes is tested with the "
+        "measurements given",
+        tests=(
+            "test_measure_recipe.py::test_the_time_and_reach_blocks_are_replaced_and_the_rest_kept",
+            "test_measure_recipe.py::test_rewriting_twice_gives_the_same_file",
+        ),
+        options_of="tools/measure_recipe.py",
+    ),
     # The DLI course's network at x2, trained on patches (the shipped dli_x2).
     "zoo run recipes/dli_x2.yaml --workdir runs/dli_x2": Adapted(
         append=(
