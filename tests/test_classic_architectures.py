@@ -128,6 +128,18 @@ def test_edsr_mean_shift_is_a_constant_with_one_value_per_channel():
         model("edsr", 2, encoder={"mean": [0.5, 0.5]})
 
 
+def test_untrained_edsr_baseline_outputs_on_the_images_scale():
+    # 16 un-normalised residual blocks amplify whatever spread the initialiser gives each
+    # convolution; from lecun_normal the output's spread was 4.5 on [0, 1] images, which a short
+    # run never undid (Set5 x2 16.8 dB after 200 steps). PyTorch's default, the paper's code's,
+    # keeps it well under the image's own.
+    network = model("edsr", 2)
+    image = jax.random.uniform(jax.random.key(0), (2, 16, 16, RGB))
+    output = network(image, clip=False)
+    assert float(jnp.std(output)) < 0.25
+    assert float(jnp.max(jnp.abs(output - 0.44))) < 1.0
+
+
 @pytest.mark.parametrize("design", ["srcnn", "fsrcnn", "espcn", "vdsr", "edsr"])
 def test_options_are_validated_and_listed(design):
     with pytest.raises(PluginError, match="Its options"):

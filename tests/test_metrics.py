@@ -13,7 +13,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 from zoo.errors import PluginError
 
 RNG = np.random.default_rng(7)
-NAMES = ("mse", "psnr", "ssim", "ssim_dli", "hfenn", "hfen", "hfen_relative")
+NAMES = ("mse", "mae", "psnr", "ssim", "ssim_dli", "hfenn", "hfen", "hfen_relative")
 SET5 = ("baby", "bird", "butterfly", "head", "woman")
 HIGHER_IS_BETTER = {"psnr", "ssim", "ssim_dli"}
 
@@ -89,6 +89,7 @@ def ref_hfen_relative(pred: np.ndarray, target: np.ndarray, mode: str = "reflect
 
 REFERENCES = {
     "mse": lambda p, t: mean_squared_error(t, p),
+    "mae": lambda p, t: float(np.mean(np.abs(p - t))),
     "psnr": lambda p, t: peak_signal_noise_ratio(t, p, data_range=1.0),
     "ssim": ref_ssim,
     "ssim_dli": ref_ssim_dli,
@@ -99,6 +100,7 @@ REFERENCES = {
 # (absolute, relative) tolerance per metric.
 TOLERANCES = {
     "mse": (0.0, 1e-5),
+    "mae": (0.0, 1e-5),
     "psnr": (1e-4, 0.0),
     "ssim": (1e-5, 0.0),
     "ssim_dli": (1e-5, 0.0),
@@ -227,11 +229,16 @@ def test_hfenn_loss_normalization_divides_by_the_filter_norm(registry):
 
 
 def test_ssim_dli_reads_higher_than_ssim_on_a_degraded_image(registry):
-    target = RNG.random((1, 32, 32, 3))
-    pred = as_float32_pair(noisy(target, 0.1), target)
+    # A smooth image, as photographs are: on white noise the two differ by less than the noise
+    # draw (either can read higher); on smooth ones ssim_dli led by 0.14 to 0.23 over 30 seeds.
+    rng = np.random.default_rng(0)
+    target = gaussian_filter(rng.random((1, 32, 32, 3)), (0, 2, 2, 0))
+    target = (target - target.min()) / (target.max() - target.min())
+    noise = rng.normal(0.0, 0.1, target.shape)
+    pred = as_float32_pair(np.clip(target + noise, 0.0, 1.0), target)
     ssim = registry.build("metrics", "ssim")(*pred)
     dli = registry.build("metrics", "ssim_dli")(*pred)
-    assert float(dli[0]) > float(ssim[0])
+    assert float(dli[0]) > float(ssim[0]) + 0.05
 
 
 # ----- properties -----------------------------------------------------------------------------

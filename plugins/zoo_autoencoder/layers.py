@@ -18,6 +18,10 @@ DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()
 KERAS_KERNEL_INIT = nnx.initializers.glorot_uniform()
 # He et al.'s initialisation, the one VDSR and FSRCNN train their ReLU / PReLU stacks from.
 HE_KERNEL_INIT = nnx.initializers.he_normal()
+# PyTorch's Conv2d default (kaiming_uniform with a=sqrt(5): variance 1/(3 fan_in)), the start of
+# EDSR's reference code; lecun_normal's 1/fan_in compounds over 16 un-normalised residual blocks
+# into an output whose spread is 4.5x the image's, which a few hundred steps never undo.
+TORCH_KERNEL_INIT = nnx.initializers.variance_scaling(1 / 3, "fan_in", "uniform")
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": jax.nn.relu,

@@ -11,15 +11,22 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from zoo_autoencoder.layers import conv3x3
+from zoo_autoencoder.layers import DEFAULT_KERNEL_INIT, conv3x3
 
 
 class ResidualBlock(nnx.Module):
     """x + res_scale * conv(relu(conv(x)))."""
 
-    def __init__(self, width: int, *, res_scale: float, rngs: nnx.Rngs) -> None:
-        self.conv1 = conv3x3(width, width, rngs=rngs)
-        self.conv2 = conv3x3(width, width, rngs=rngs)
+    def __init__(
+        self,
+        width: int,
+        *,
+        res_scale: float,
+        rngs: nnx.Rngs,
+        kernel_init: nnx.Initializer = DEFAULT_KERNEL_INIT,
+    ) -> None:
+        self.conv1 = conv3x3(width, width, rngs=rngs, kernel_init=kernel_init)
+        self.conv2 = conv3x3(width, width, rngs=rngs, kernel_init=kernel_init)
         self.res_scale = res_scale
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -37,14 +44,18 @@ class ResNetEncoder(nnx.Module):
         blocks: int,
         res_scale: float,
         rngs: nnx.Rngs,
+        kernel_init: nnx.Initializer = DEFAULT_KERNEL_INIT,
     ) -> None:
         if width < 1 or blocks < 0:
             raise ValueError(f"width must be >= 1 and blocks >= 0; got {width} and {blocks}.")
-        self.head = conv3x3(in_channels, width, rngs=rngs)
+        self.head = conv3x3(in_channels, width, rngs=rngs, kernel_init=kernel_init)
         self.blocks = nnx.List(
-            [ResidualBlock(width, res_scale=res_scale, rngs=rngs) for _ in range(blocks)]
+            [
+                ResidualBlock(width, res_scale=res_scale, rngs=rngs, kernel_init=kernel_init)
+                for _ in range(blocks)
+            ]
         )
-        self.tail = conv3x3(width, width, rngs=rngs)
+        self.tail = conv3x3(width, width, rngs=rngs, kernel_init=kernel_init)
 
     def __call__(
         self, x: jax.Array, *, key: jax.Array | None = None

@@ -14,6 +14,7 @@ def register_metrics(register: Register) -> None:
     # Imported here, when zoo asks for metrics, not when it loads the plugin (`zoo --help`).
     from zoo_metrics.hfen import hfen, hfen_relative
     from zoo_metrics.hfenn import hfenn
+    from zoo_metrics.mae import mae
     from zoo_metrics.mse import mse
     from zoo_metrics.psnr import psnr
     from zoo_metrics.ssim import ssim
@@ -25,6 +26,13 @@ def register_metrics(register: Register) -> None:
         higher_is_better=False,
         differentiable=True,
         description="mean squared error per image",
+    )
+    register(
+        "mae",
+        mae,
+        higher_is_better=False,
+        differentiable=True,
+        description="mean absolute error per image (the L1 loss EDSR trains with)",
     )
     register(
         "psnr",
