@@ -75,3 +75,24 @@ def test_light_modules_import_no_jax(module):
 
 def test_zoo_plugin_imports_jax_when_a_heavy_name_is_used():
     assert "jax" in heavy_imports("from zoo.plugin import imresize_scale")
+
+
+def test_loading_a_shipped_model_imports_no_orbax():
+    # zoo.checkpoint imports Orbax on first use: only run directories need it (a tenth of load)
+    assert "orbax" not in heavy_imports("import zoo\nzoo.load('ae_x2')")
+
+
+def test_opening_a_run_directory_does_import_orbax(tmp_path):
+    setup = (
+        "from pathlib import Path\nfrom zoo import checkpoint\n"
+        f"checkpoint.open_manager(Path({str(tmp_path)!r}), read_only=True)"
+    )
+    assert "orbax" in heavy_imports(setup)
+
+
+def test_the_temporary_step_suffix_is_orbaxs_own():
+    import orbax.checkpoint as ocp
+
+    from zoo.checkpoint.lazy_orbax import TMP_DIR_SUFFIX
+
+    assert TMP_DIR_SUFFIX == ocp.path.step.TMP_DIR_SUFFIX

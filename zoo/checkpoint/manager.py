@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import orbax.checkpoint as ocp
-from orbax.checkpoint import checkpoint_managers as policies
+import absl.logging  # noqa: F401  (before the filters below: it configures the 'absl' logger)
 
+from zoo.checkpoint.lazy_orbax import ocp, policies
 from zoo.errors import ZooError
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import orbax.checkpoint as ocp
 
+from zoo.checkpoint.lazy_orbax import ocp
 from zoo.checkpoint.manager import (
     CheckpointError,
     _reason,
@@ -139,7 +139,7 @@ def _shapes(leaves: dict[str, tuple[tuple[Any, ...], Any]]) -> dict[str, dict[st
     }
 
 
-Reader = Callable[[ocp.CheckpointManager, int, dict[str, Any]], Any]
+Reader = Callable[["ocp.CheckpointManager", int, dict[str, Any]], Any]
 
 
 def _load_with(run_dir: Path, read: Reader, step: int | None, prefer: int | None) -> Loaded:

@@ -23,8 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orbax.checkpoint as ocp
-
+from zoo.checkpoint.lazy_orbax import TMP_DIR_SUFFIX, ocp
 from zoo.checkpoint.manager import _reason, latest_step
 from zoo.errors import WriteError, describe_os_error
 
@@ -100,7 +99,7 @@ def finish(manager: ocp.CheckpointManager) -> None:
     manager.close()
 
 
-_TMP_SUFFIX = ocp.path.step.TMP_DIR_SUFFIX  # ".orbax-checkpoint-tmp"
+_TMP_SUFFIX = TMP_DIR_SUFFIX
 
 # The step each manager is saving in the background, to name it when its failure surfaces.
 _in_flight: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
