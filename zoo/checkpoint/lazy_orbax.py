@@ -8,7 +8,6 @@ itself, so annotations such as ``ocp.CheckpointManager`` stay checked.
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 
@@ -18,11 +17,8 @@ class _OnFirstUse:
     def __init__(self, name: str) -> None:
         self._name = name
 
-    def _module(self) -> ModuleType:
-        return importlib.import_module(self._name)
-
     def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._module(), attribute)
+        return getattr(importlib.import_module(self._name), attribute)  # sys.modules after once
 
 
 if TYPE_CHECKING:

@@ -99,8 +99,6 @@ def finish(manager: ocp.CheckpointManager) -> None:
     manager.close()
 
 
-_TMP_SUFFIX = TMP_DIR_SUFFIX
-
 # The step each manager is saving in the background, to name it when its failure surfaces.
 _in_flight: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
@@ -179,7 +177,7 @@ def _remove_temporary(directory: Path, step: int | None) -> None:
         step_part, dot, suffix = entry.name.partition(".")
         if (
             dot
-            and suffix.startswith(_TMP_SUFFIX[1:])
+            and suffix.startswith(TMP_DIR_SUFFIX[1:])
             and (step is None or step_part == str(step))
             and entry.is_dir()
         ):
@@ -218,7 +216,7 @@ class _QuietFailedSave(logging.Filter):
             trace = "".join(traceback.format_tb(error.__traceback__)) if error else ""
             # Raised in Orbax's code, or (a bare tensorstore future) writing in its temporary
             # folder.
-            orbax = _from_orbax(trace + message) or _TMP_SUFFIX in str(error)
+            orbax = _from_orbax(trace + message) or TMP_DIR_SUFFIX in str(error)
             return not (_write_failure(error) and orbax)
         if first == "Task was destroyed but it is pending!":
             return not (_save_failed and _from_orbax(message))
